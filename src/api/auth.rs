@@ -1,0 +1,37 @@
+//! Bearer authentication for `/v1` (RFC 6750): the presented credential is verified by the
+//! same function as introspection, so one place decides whether a credential is live.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use super::ApiError;
+use crate::db::now;
+use crate::http::AppState;
+use crate::ops::verify::{self, Verified};
+
+const CHALLENGE: &str = r#"Bearer realm="portcullis""#;
+const INVALID: &str = r#"Bearer realm="portcullis", error="invalid_token""#;
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let missing = || ApiError::Unauthorized("a bearer credential is required".into(), CHALLENGE);
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim().to_owned())
+}
+
+/// The live credential behind `Authorization: Bearer …`, or 401.
+pub async fn bearer(req: &HttpRequest, state: &AppState) -> Result<Verified, ApiError> {
+    let token = bearer_token(req)?;
+    let verified =
+        state
+            .db_read(move |conn| verify::verify(conn, &token, now()))
+            .await?
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::Unauthorized("the credential is invalid, expired or revoked".into(), INVALID))?;
+    crate::oauth::introspect::note_use(state, &verified);
+    Ok(verified)
+}

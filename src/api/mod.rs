@@ -1,0 +1,15 @@
+//! The JSON API under `/v1` and the operational endpoints (`/healthz`, `/readyz`).
+
+mod auth;
+mod check;
+pub mod error;
+mod health;
+mod token_details;
+
+pub use self::error::ApiError;
+
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
+    health::configure(cfg);
+    token_details::configure(cfg);
+    check::configure(cfg);
+}

@@ -1,0 +1,13 @@
+//! Authorization: the action vocabulary, built-in and custom roles, and the pure decision
+//! function behind `/v1/check` and every management endpoint. No I/O in here.
+
+mod actions;
+mod decision;
+mod statements;
+
+pub use self::actions::{Action, ResourceKind};
+pub use self::decision::{
+    Decision, DeployKeyScope, DeploymentRef, MemberGrant, ProjectRef, Resource, Subject, TokenScope, decide,
+    deploy_key_effective_actions,
+};
+pub use self::statements::{CustomRole, Statement};

@@ -1,0 +1,344 @@
+//! `portcullis admin …` (SPEC §5): thin wrappers that parse flags into domain types, call one
+//! use case, and print its result as one JSON object.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::db::{DatabaseUrl, DbConnection};
+use crate::domain::{
+    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUris, Slug, TeamRole,
+};
+use crate::ops::{self, Actor, OpError};
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Users: create, disable.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Teams: create, update.
+    #[command(subcommand)]
+    Team(TeamCommand),
+    /// Team membership and roles.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Projects: create, update, delete.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Deployments: create (prints the admin key once).
+    #[command(subcommand)]
+    Deployment(DeploymentCommand),
+    /// OAuth applications.
+    #[command(subcommand)]
+    App(AppCommand),
+    /// Backend credentials for platform services (introspection, /v1/check).
+    #[command(subcommand)]
+    Backend(BackendCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// At least 8 characters.
+        #[arg(long)]
+        password: String,
+    },
+    /// Disable a user: no more logins, sessions end, every grant they made is revoked.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create a team with an owner (an admin member).
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Email of an existing user.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Change a team's slug or name (existing tokens keep working).
+    Update {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        new_slug: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MemberRef {
+    /// Team slug.
+    #[arg(long)]
+    team: String,
+    /// The member's email.
+    #[arg(long)]
+    email: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a user to a team.
+    Add {
+        #[command(flatten)]
+        member: MemberRef,
+        /// admin or developer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Change a member's role (takes effect on their tokens' next use).
+    SetRole {
+        #[command(flatten)]
+        member: MemberRef,
+        /// admin or developer.
+        #[arg(long)]
+        role: String,
+    },
+    /// Remove a member; every grant they made in the team is revoked for good.
+    Remove {
+        #[command(flatten)]
+        member: MemberRef,
+    },
+    /// Make a member project admin of one project (or stop, with --off).
+    SetProjectAdmin {
+        #[command(flatten)]
+        member: MemberRef,
+        /// Project slug.
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        off: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project in a team.
+    Create {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Change a project's slug or name (existing tokens keep working).
+    Update {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        new_slug: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Delete a project and every credential scoped to it.
+    Delete {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        slug: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeploymentCommand {
+    /// Register a deployment; prints its name and its admin key (shown once).
+    Create {
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        project: String,
+        /// prod, dev, preview or custom.
+        #[arg(long = "type")]
+        deployment_type: String,
+        /// Globally unique name; generated (e.g. happy-otter-123) when omitted.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an OAuth application; prints client_id and (unless --public) client_secret.
+    Create {
+        /// Owning team's slug.
+        #[arg(long)]
+        team: String,
+        /// 3 to 128 characters.
+        #[arg(long)]
+        name: String,
+        /// Absolute http(s) URL without fragment; repeat for up to 20.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A public client (PKCE, no secret).
+        #[arg(long)]
+        public: bool,
+        /// Issue expiring access tokens (this many seconds) with rotating refresh tokens.
+        #[arg(long, value_name = "SECONDS")]
+        token_ttl: Option<i64>,
+    },
+    /// Mark an application verified (lifts the unverified-app team limit).
+    Verify {
+        #[arg(long)]
+        client_id: String,
+    },
+    /// Replace the client secret; the old one stops working immediately.
+    RegenerateSecret {
+        #[arg(long)]
+        client_id: String,
+    },
+    /// Delete an application and all its grants.
+    Delete {
+        #[arg(long)]
+        client_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackendCommand {
+    /// Create a backend credential; prints client_id and client_secret (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn print(value: impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(&value)?);
+    Ok(())
+}
+
+fn role(value: &str) -> Result<TeamRole, OpError> {
+    Ok(TeamRole::parse(value)?)
+}
+
+pub fn run(url: &DatabaseUrl, command: AdminCommand) -> anyhow::Result<()> {
+    let (mut conn, _) = crate::db::pool::connect_and_migrate(url)?;
+    execute(&mut conn, command).map_err(|error| match error {
+        OpError::Internal(cause) => cause,
+        other => anyhow::anyhow!(other),
+    })
+}
+
+fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError> {
+    let actor = Actor::Cli;
+    let printed = match command {
+        AdminCommand::User(UserCommand::Create { email, name, password }) => print(ops::users::create(
+            conn,
+            &actor,
+            &Email::parse(&email)?,
+            &DisplayName::parse(&name)?,
+            &Password::parse(&password)?,
+        )?),
+        AdminCommand::User(UserCommand::Disable { email }) => {
+            print(ops::users::disable(conn, &actor, &Email::parse(&email)?)?)
+        }
+        AdminCommand::Team(TeamCommand::Create { slug, name, owner }) => print(ops::teams::create(
+            conn,
+            &actor,
+            &Slug::parse(&slug)?,
+            &DisplayName::parse(&name)?,
+            &Email::parse(&owner)?,
+        )?),
+        AdminCommand::Team(TeamCommand::Update { slug, new_slug, name }) => {
+            let new_slug = new_slug.as_deref().map(Slug::parse).transpose()?;
+            let name = name.as_deref().map(DisplayName::parse).transpose()?;
+            print(ops::teams::update(conn, &actor, &Slug::parse(&slug)?, new_slug.as_ref(), name.as_ref())?)
+        }
+        AdminCommand::Member(MemberCommand::Add { member, role: r }) => print(ops::members::add(
+            conn,
+            &actor,
+            &Slug::parse(&member.team)?,
+            &Email::parse(&member.email)?,
+            role(&r)?,
+        )?),
+        AdminCommand::Member(MemberCommand::SetRole { member, role: r }) => print(ops::members::set_role(
+            conn,
+            &actor,
+            &Slug::parse(&member.team)?,
+            &Email::parse(&member.email)?,
+            role(&r)?,
+        )?),
+        AdminCommand::Member(MemberCommand::Remove { member }) => {
+            print(ops::members::remove(conn, &actor, &Slug::parse(&member.team)?, &Email::parse(&member.email)?)?)
+        }
+        AdminCommand::Member(MemberCommand::SetProjectAdmin { member, project, off }) => {
+            print(ops::members::set_project_admin(
+                conn,
+                &actor,
+                &Slug::parse(&member.team)?,
+                &Slug::parse(&project)?,
+                &Email::parse(&member.email)?,
+                !off,
+            )?)
+        }
+        AdminCommand::Project(ProjectCommand::Create { team, slug, name }) => print(ops::projects::create(
+            conn,
+            &actor,
+            &Slug::parse(&team)?,
+            &Slug::parse(&slug)?,
+            &DisplayName::parse(&name)?,
+        )?),
+        AdminCommand::Project(ProjectCommand::Update { team, slug, new_slug, name }) => {
+            let new_slug = new_slug.as_deref().map(Slug::parse).transpose()?;
+            let name = name.as_deref().map(DisplayName::parse).transpose()?;
+            print(ops::projects::update(
+                conn,
+                &actor,
+                &Slug::parse(&team)?,
+                &Slug::parse(&slug)?,
+                new_slug.as_ref(),
+                name.as_ref(),
+            )?)
+        }
+        AdminCommand::Project(ProjectCommand::Delete { team, slug }) => {
+            print(ops::projects::delete(conn, &actor, &Slug::parse(&team)?, &Slug::parse(&slug)?)?)
+        }
+        AdminCommand::Deployment(DeploymentCommand::Create { team, project, deployment_type, name }) => {
+            let name = name.as_deref().map(DeploymentName::parse).transpose()?;
+            print(ops::deployments::create(
+                conn,
+                &actor,
+                &Slug::parse(&team)?,
+                &Slug::parse(&project)?,
+                DeploymentType::parse(&deployment_type)?,
+                name.as_ref(),
+            )?)
+        }
+        AdminCommand::App(AppCommand::Create { team, name, redirect_uris, public, token_ttl }) => {
+            print(ops::apps::create(
+                conn,
+                &actor,
+                &ops::apps::NewAppParams {
+                    team: &Slug::parse(&team)?,
+                    name: &AppName::parse(&name)?,
+                    redirect_uris: &RedirectUris::parse(&redirect_uris)?,
+                    public,
+                    token_ttl,
+                },
+            )?)
+        }
+        AdminCommand::App(AppCommand::Verify { client_id }) => print(ops::apps::verify(conn, &actor, &client_id)?),
+        AdminCommand::App(AppCommand::RegenerateSecret { client_id }) => {
+            print(ops::apps::regenerate_secret(conn, &actor, &client_id)?)
+        }
+        AdminCommand::App(AppCommand::Delete { client_id }) => print(ops::apps::delete(conn, &actor, &client_id)?),
+        AdminCommand::Backend(BackendCommand::Create { name }) => {
+            print(ops::backends::create(conn, &actor, &DisplayName::parse(&name)?)?)
+        }
+    };
+    printed.map_err(OpError::Internal)
+}

@@ -1,0 +1,98 @@
+//! Server settings: flags of `portcullis serve`, each backed by a `PORTCULLIS_*` variable.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use time::Duration;
+use url::Url;
+
+use crate::ops::grants::GrantPolicy;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is logged and printed).
+    #[arg(long, env = "PORTCULLIS_BIND", default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub bind: SocketAddr,
+
+    /// Public base URL: the OAuth issuer (RFC 8414) and the origin of every link we print.
+    /// Never taken from the Host header. Default: http://<bound address>.
+    #[arg(long, env = "PORTCULLIS_ISSUER", value_name = "URL")]
+    pub issuer: Option<Url>,
+
+    /// Seed a demo user, team, project, deployment and OAuth app (idempotent) and print how
+    /// to try the flow in a browser.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "PORTCULLIS_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Database connections per instance (default: 4 per worker, at least 8).
+    #[arg(long, env = "PORTCULLIS_DB_POOL_SIZE", value_name = "N")]
+    pub db_pool_size: Option<u32>,
+
+    /// Lifetime of authorization codes.
+    #[arg(long, env = "PORTCULLIS_CODE_TTL_SECONDS", default_value_t = 600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(1..=3600))]
+    pub code_ttl_seconds: i64,
+
+    /// Lifetime of refresh tokens (apps with expiring tokens only).
+    #[arg(long, env = "PORTCULLIS_REFRESH_TOKEN_TTL_SECONDS", default_value_t = 2_592_000, value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(60..=31_536_000))]
+    pub refresh_token_ttl_seconds: i64,
+
+    /// How many distinct teams may authorize an unverified OAuth application.
+    #[arg(long, env = "PORTCULLIS_UNVERIFIED_APP_TEAM_LIMIT", default_value_t = 100, value_name = "N",
+          value_parser = clap::value_parser!(i64).range(0..))]
+    pub unverified_app_team_limit: i64,
+
+    /// Lifetime of a login session.
+    #[arg(long, env = "PORTCULLIS_SESSION_TTL_SECONDS", default_value_t = 43_200, value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(60..=2_592_000))]
+    pub session_ttl_seconds: i64,
+}
+
+/// Validated settings the running server reads.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The issuer without a trailing slash, e.g. `https://auth.example.com`.
+    pub issuer: String,
+    /// Whether cookies are `Secure` (the issuer is https).
+    pub secure_cookies: bool,
+    pub policy: GrantPolicy,
+    pub session_ttl: Duration,
+}
+
+impl Settings {
+    /// Resolves the issuer against the address actually bound (which differs from the flag
+    /// when it asked for port 0).
+    pub fn new(args: &ServeArgs, bound: SocketAddr) -> anyhow::Result<Settings> {
+        let issuer = match &args.issuer {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{bound}"))?,
+        };
+        if !matches!(issuer.scheme(), "http" | "https")
+            || issuer.host().is_none()
+            || issuer.query().is_some()
+            || issuer.fragment().is_some()
+        {
+            anyhow::bail!("PORTCULLIS_ISSUER must be an http(s) URL without query or fragment, got {issuer}");
+        }
+        Ok(Settings {
+            issuer: issuer.as_str().trim_end_matches('/').to_owned(),
+            secure_cookies: issuer.scheme() == "https",
+            policy: GrantPolicy {
+                code_ttl: Duration::seconds(args.code_ttl_seconds),
+                refresh_ttl: Duration::seconds(args.refresh_token_ttl_seconds),
+                unverified_app_team_limit: args.unverified_app_team_limit,
+            },
+            session_ttl: Duration::seconds(args.session_ttl_seconds),
+        })
+    }
+
+    /// An absolute URL under the issuer.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}

@@ -1,0 +1,63 @@
+//! Storage: one diesel `MultiConnection` over SQLite (embedded, the default) and PostgreSQL,
+//! an r2d2 pool, embedded migrations, and the shared schema. SQL lives in [`models`].
+
+pub mod migrations;
+pub mod models;
+pub mod pool;
+pub mod schema;
+mod url;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+
+pub use self::pool::{DbPool, PooledConn};
+pub use self::url::DatabaseUrl;
+
+/// A connection to whichever backend the database URL names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+impl DbConnection {
+    /// Runs `f` in a transaction that holds the write lock from its first statement.
+    ///
+    /// SQLite's default deferred `BEGIN` upgrades to a write lock on the first write and fails
+    /// with `SQLITE_BUSY` (without waiting) if another writer got in first since the read.
+    /// `BEGIN IMMEDIATE` takes the lock up front, so the busy timeout applies and read-then-write
+    /// transactions never fail spuriously. PostgreSQL gets a plain `BEGIN`; its row locks and
+    /// conditional `UPDATE`s give the same guarantees there.
+    pub fn write_transaction<T, E>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConnection::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?,
+            DbConnection::Pg(conn) => AnsiTransactionManager::begin_transaction(conn)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                <DbConnection as Connection>::TransactionManager::commit_transaction(self)?;
+                Ok(value)
+            }
+            Err(error) => {
+                // The caller's error is the one worth reporting; a failed rollback leaves the
+                // connection marked broken and r2d2 discards it.
+                let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(self);
+                Err(error)
+            }
+        }
+    }
+
+    /// Whether this connection talks to SQLite (whose reads are cheap enough to run inline).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DbConnection::Sqlite(_))
+    }
+}
+
+/// Current time in UTC, as stored in every timestamp column.
+pub fn now() -> time::PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    time::PrimitiveDateTime::new(now.date(), now.time())
+}

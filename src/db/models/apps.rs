@@ -1,0 +1,110 @@
+use diesel::dsl::count;
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::schema::{grants, oauth_app_redirect_uris, oauth_apps, teams};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = oauth_apps)]
+pub struct App {
+    pub id: i64,
+    pub team_id: i64,
+    pub client_id: String,
+    pub name: String,
+    pub client_type: String,
+    pub secret_hash: Option<String>,
+    pub token_ttl_seconds: Option<i64>,
+    pub verified_at: Option<PrimitiveDateTime>,
+    pub created_at: PrimitiveDateTime,
+}
+
+impl App {
+    pub fn is_public(&self) -> bool {
+        self.client_type == "public"
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = oauth_apps)]
+pub struct NewApp<'a> {
+    pub team_id: i64,
+    pub client_id: &'a str,
+    pub name: &'a str,
+    pub client_type: &'a str,
+    pub secret_hash: Option<&'a str>,
+    pub token_ttl_seconds: Option<i64>,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewApp, redirect_uris: &[&str]) -> QueryResult<App> {
+    diesel::insert_into(oauth_apps::table).values(new).execute(conn)?;
+    let app = find_by_client_id(conn, new.client_id)?.ok_or(diesel::result::Error::NotFound)?;
+    // One statement per URI: the multi-backend connection has no batch insert (SQLite's
+    // dialect differs), and there are at most 20.
+    for (uri, position) in redirect_uris.iter().zip(0..) {
+        diesel::insert_into(oauth_app_redirect_uris::table)
+            .values((
+                oauth_app_redirect_uris::app_id.eq(app.id),
+                oauth_app_redirect_uris::position.eq(position),
+                oauth_app_redirect_uris::uri.eq(*uri),
+            ))
+            .execute(conn)?;
+    }
+    Ok(app)
+}
+
+pub fn find_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<App>> {
+    oauth_apps::table.filter(oauth_apps::client_id.eq(client_id)).select(App::as_select()).first(conn).optional()
+}
+
+/// The app and the slug and name of the team that owns it.
+pub fn find_with_team(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<(App, String, String)>> {
+    oauth_apps::table
+        .inner_join(teams::table)
+        .filter(oauth_apps::client_id.eq(client_id))
+        .select((App::as_select(), teams::slug, teams::name))
+        .first(conn)
+        .optional()
+}
+
+pub fn redirect_uris(conn: &mut DbConnection, app_id: i64) -> QueryResult<Vec<String>> {
+    oauth_app_redirect_uris::table
+        .filter(oauth_app_redirect_uris::app_id.eq(app_id))
+        .order(oauth_app_redirect_uris::position.asc())
+        .select(oauth_app_redirect_uris::uri)
+        .load(conn)
+}
+
+pub fn set_verified(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(oauth_apps::table.find(id).filter(oauth_apps::verified_at.is_null()))
+        .set(oauth_apps::verified_at.eq(now))
+        .execute(conn)
+}
+
+pub fn set_secret_hash(conn: &mut DbConnection, id: i64, hash: &str) -> QueryResult<usize> {
+    diesel::update(oauth_apps::table.find(id)).set(oauth_apps::secret_hash.eq(hash)).execute(conn)
+}
+
+/// Deletes the app; its grants, tokens and codes go with it (cascade).
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(oauth_apps::table.find(id)).execute(conn)
+}
+
+/// How many distinct teams hold a live grant for the app, and whether `team_id` is one of
+/// them (the unverified-app limit counts teams, SPEC §2).
+pub fn authorized_teams(conn: &mut DbConnection, app_id: i64, team_id: i64) -> QueryResult<(i64, bool)> {
+    let live = grants::table.filter(grants::app_id.eq(app_id)).filter(grants::revoked_at.is_null());
+    let count: i64 = live.select(count(grants::team_id).aggregate_distinct()).first(conn)?;
+    let includes: Option<i64> = live.filter(grants::team_id.eq(team_id)).select(grants::id).first(conn).optional()?;
+    Ok((count, includes.is_some()))
+}
+
+pub fn find_by_team_and_name(conn: &mut DbConnection, team_id: i64, name: &str) -> QueryResult<Option<App>> {
+    oauth_apps::table
+        .filter(oauth_apps::team_id.eq(team_id).and(oauth_apps::name.eq(name)))
+        .order(oauth_apps::id.asc())
+        .select(App::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,83 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::schema::authorization_codes;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = authorization_codes)]
+pub struct Code {
+    pub id: i64,
+    pub code_hash: String,
+    pub app_id: i64,
+    pub user_id: i64,
+    pub team_id: i64,
+    pub project_id: Option<i64>,
+    pub scope: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: PrimitiveDateTime,
+    pub redeemed_at: Option<PrimitiveDateTime>,
+    pub replayed_at: Option<PrimitiveDateTime>,
+    pub grant_id: Option<i64>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = authorization_codes)]
+pub struct NewCode<'a> {
+    pub code_hash: &'a str,
+    pub app_id: i64,
+    pub user_id: i64,
+    pub team_id: i64,
+    pub project_id: Option<i64>,
+    pub scope: &'a str,
+    pub redirect_uri: &'a str,
+    pub code_challenge: Option<&'a str>,
+    pub created_at: PrimitiveDateTime,
+    pub expires_at: PrimitiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewCode) -> QueryResult<()> {
+    diesel::insert_into(authorization_codes::table).values(new).execute(conn).map(drop)
+}
+
+pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Code>> {
+    authorization_codes::table
+        .filter(authorization_codes::code_hash.eq(hash))
+        .select(Code::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Marks the code redeemed if, and only if, nobody has yet: the conditional update is atomic
+/// on both backends, so of any number of concurrent redemptions exactly one sees `true`.
+pub fn claim(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
+    let updated =
+        diesel::update(authorization_codes::table.find(id).filter(authorization_codes::redeemed_at.is_null()))
+            .set(authorization_codes::redeemed_at.eq(now))
+            .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records a second redemption attempt; returns the grant issued from the first, if any yet.
+pub fn mark_replayed(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<Option<i64>> {
+    diesel::update(authorization_codes::table.find(id)).set(authorization_codes::replayed_at.eq(now)).execute(conn)?;
+    authorization_codes::table.find(id).select(authorization_codes::grant_id).first(conn)
+}
+
+/// Links the grant issued from a redeemed code; returns whether a replay was already seen.
+pub fn link_grant(conn: &mut DbConnection, id: i64, grant_id: i64) -> QueryResult<bool> {
+    diesel::update(authorization_codes::table.find(id))
+        .set(authorization_codes::grant_id.eq(grant_id))
+        .execute(conn)?;
+    let replayed: Option<PrimitiveDateTime> =
+        authorization_codes::table.find(id).select(authorization_codes::replayed_at).first(conn)?;
+    Ok(replayed.is_some())
+}
+
+/// Deletes codes that expired before `cutoff` (redeemed ones included: replay detection is
+/// only meaningful while a code could still be presented).
+pub fn purge_expired(conn: &mut DbConnection, cutoff: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::delete(authorization_codes::table.filter(authorization_codes::expires_at.lt(cutoff))).execute(conn)
+}

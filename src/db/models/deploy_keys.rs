@@ -1,0 +1,98 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::schema::{custom_roles, deploy_keys, deployments, grants, projects, teams};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deploy_keys)]
+pub struct DeployKey {
+    pub id: i64,
+    pub token_hash: String,
+    pub token_prefix: String,
+    pub name: String,
+    pub project_id: i64,
+    pub deployment_id: Option<i64>,
+    pub allowed_actions: String,
+    pub custom_role_id: Option<i64>,
+    pub grant_id: Option<i64>,
+    pub created_by_user_id: Option<i64>,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub created_at: PrimitiveDateTime,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub revoked_at: Option<PrimitiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = deploy_keys)]
+pub struct NewDeployKey<'a> {
+    pub token_hash: &'a str,
+    pub token_prefix: &'a str,
+    pub name: &'a str,
+    pub project_id: i64,
+    pub deployment_id: Option<i64>,
+    pub allowed_actions: &'a str,
+    pub custom_role_id: Option<i64>,
+    pub grant_id: Option<i64>,
+    pub created_by_user_id: Option<i64>,
+    pub expires_at: Option<PrimitiveDateTime>,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewDeployKey) -> QueryResult<DeployKey> {
+    diesel::insert_into(deploy_keys::table).values(new).execute(conn)?;
+    deploy_keys::table.filter(deploy_keys::token_hash.eq(new.token_hash)).select(DeployKey::as_select()).first(conn)
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DeployKey>> {
+    deploy_keys::table.find(id).select(DeployKey::as_select()).first(conn).optional()
+}
+
+pub fn revoke(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(deploy_keys::table.find(id).filter(deploy_keys::revoked_at.is_null()))
+        .set(deploy_keys::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+pub fn set_last_used(conn: &mut DbConnection, id: i64, at: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(deploy_keys::table.find(id)).set(deploy_keys::last_used_at.eq(at)).execute(conn)
+}
+
+/// A deploy key that is not revoked, whose grant (for keys an application minted) is live,
+/// with its project, team, deployment and custom role statements. Expiry is left to the caller.
+#[derive(Debug, Clone, Queryable)]
+pub struct LiveDeployKey {
+    pub key: DeployKey,
+    pub project_slug: String,
+    pub team_id: i64,
+    pub team_slug: String,
+    pub deployment_name: Option<String>,
+    pub deployment_type: Option<String>,
+    pub role_name: Option<String>,
+    pub role_statements: Option<String>,
+}
+
+pub fn find_live_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<LiveDeployKey>> {
+    deploy_keys::table
+        .inner_join(projects::table.on(projects::id.eq(deploy_keys::project_id)))
+        .inner_join(teams::table.on(teams::id.eq(projects::team_id)))
+        .left_join(deployments::table.on(deployments::id.nullable().eq(deploy_keys::deployment_id)))
+        .left_join(custom_roles::table.on(custom_roles::id.nullable().eq(deploy_keys::custom_role_id)))
+        .left_join(grants::table.on(grants::id.nullable().eq(deploy_keys::grant_id)))
+        .filter(deploy_keys::token_hash.eq(hash))
+        .filter(deploy_keys::revoked_at.is_null())
+        .filter(grants::revoked_at.is_null())
+        .select((
+            DeployKey::as_select(),
+            projects::slug,
+            teams::id,
+            teams::slug,
+            deployments::name.nullable(),
+            deployments::deployment_type.nullable(),
+            custom_roles::name.nullable(),
+            custom_roles::statements.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,241 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::schema::{grants, members, oauth_apps, project_admins, projects, teams, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = grants)]
+pub struct Grant {
+    pub id: i64,
+    pub app_id: i64,
+    pub user_id: i64,
+    pub team_id: i64,
+    pub project_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub scope: String,
+    pub access_token_hash: String,
+    pub access_token_issued_at: PrimitiveDateTime,
+    pub access_token_expires_at: Option<PrimitiveDateTime>,
+    pub created_at: PrimitiveDateTime,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub revoked_at: Option<PrimitiveDateTime>,
+    pub revoked_reason: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = grants)]
+pub struct NewGrant<'a> {
+    pub app_id: i64,
+    pub user_id: i64,
+    pub team_id: i64,
+    pub project_id: Option<i64>,
+    pub member_id: i64,
+    pub scope: &'a str,
+    pub access_token_hash: &'a str,
+    pub access_token_issued_at: PrimitiveDateTime,
+    pub access_token_expires_at: Option<PrimitiveDateTime>,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewGrant) -> QueryResult<Grant> {
+    diesel::insert_into(grants::table).values(new).execute(conn)?;
+    grants::table.filter(grants::access_token_hash.eq(new.access_token_hash)).select(Grant::as_select()).first(conn)
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Grant>> {
+    grants::table.find(id).select(Grant::as_select()).first(conn).optional()
+}
+
+pub fn find_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Grant>> {
+    grants::table.filter(grants::access_token_hash.eq(hash)).select(Grant::as_select()).first(conn).optional()
+}
+
+/// Revokes one grant; returns whether it was live until now.
+pub fn revoke(conn: &mut DbConnection, id: i64, reason: &str, now: PrimitiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
+        .set((grants::revoked_at.eq(now), grants::revoked_reason.eq(reason)))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Revokes every live grant a user made in a team; returns how many.
+pub fn revoke_for_member(
+    conn: &mut DbConnection,
+    team_id: i64,
+    user_id: i64,
+    reason: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        grants::table
+            .filter(grants::team_id.eq(team_id))
+            .filter(grants::user_id.eq(user_id))
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set((grants::revoked_at.eq(now), grants::revoked_reason.eq(reason)))
+    .execute(conn)
+}
+
+/// Revokes every live grant a user made anywhere; returns how many.
+pub fn revoke_for_user(
+    conn: &mut DbConnection,
+    user_id: i64,
+    reason: &str,
+    now: PrimitiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(grants::table.filter(grants::user_id.eq(user_id)).filter(grants::revoked_at.is_null()))
+        .set((grants::revoked_at.eq(now), grants::revoked_reason.eq(reason)))
+        .execute(conn)
+}
+
+/// Live grants that end with a project or an app (counted before the cascade deletes them).
+pub fn count_live_for_project(conn: &mut DbConnection, project_id: i64) -> QueryResult<i64> {
+    grants::table
+        .filter(grants::project_id.eq(project_id))
+        .filter(grants::revoked_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+pub fn count_live_for_app(conn: &mut DbConnection, app_id: i64) -> QueryResult<i64> {
+    grants::table.filter(grants::app_id.eq(app_id)).filter(grants::revoked_at.is_null()).count().get_result(conn)
+}
+
+/// Replaces the grant's access token (refresh rotation): the previous one stops matching at
+/// once, which keeps exactly one live access token per grant.
+pub fn replace_access_token(
+    conn: &mut DbConnection,
+    id: i64,
+    hash: &str,
+    issued_at: PrimitiveDateTime,
+    expires_at: Option<PrimitiveDateTime>,
+) -> QueryResult<usize> {
+    diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
+        .set((
+            grants::access_token_hash.eq(hash),
+            grants::access_token_issued_at.eq(issued_at),
+            grants::access_token_expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+}
+
+pub fn set_last_used(conn: &mut DbConnection, id: i64, at: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(grants::table.find(id)).set(grants::last_used_at.eq(at)).execute(conn)
+}
+
+/// A grant whose access token is live as far as stored state goes, with everything needed to
+/// answer for it: the user as they are now, their *current* membership (the one the grant was
+/// issued under — a removed and re-added member has a new membership id), the team, project
+/// and app. Expiry is left to the caller, which knows the time.
+#[derive(Debug, Clone, Queryable)]
+pub struct LiveGrant {
+    pub grant_id: i64,
+    pub scope: String,
+    pub access_token_issued_at: PrimitiveDateTime,
+    pub access_token_expires_at: Option<PrimitiveDateTime>,
+    pub created_at: PrimitiveDateTime,
+    pub user_id: i64,
+    pub user_email: String,
+    pub team_id: i64,
+    pub team_slug: String,
+    pub project_id: Option<i64>,
+    pub project_slug: Option<String>,
+    pub member_id: i64,
+    pub role: String,
+    pub project_admin: Option<i64>,
+    pub client_id: String,
+    pub app_name: String,
+}
+
+pub fn find_live_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<LiveGrant>> {
+    grants::table
+        .inner_join(members::table.on(members::id.nullable().eq(grants::member_id)))
+        .inner_join(users::table.on(users::id.eq(grants::user_id)))
+        .inner_join(teams::table.on(teams::id.eq(grants::team_id)))
+        .inner_join(oauth_apps::table.on(oauth_apps::id.eq(grants::app_id)))
+        .left_join(projects::table.on(projects::id.nullable().eq(grants::project_id)))
+        .left_join(project_admins::table.on(
+            project_admins::member_id.eq(members::id).and(project_admins::project_id.nullable().eq(grants::project_id)),
+        ))
+        .filter(grants::access_token_hash.eq(hash))
+        .filter(grants::revoked_at.is_null())
+        .filter(users::disabled_at.is_null())
+        .select((
+            grants::id,
+            grants::scope,
+            grants::access_token_issued_at,
+            grants::access_token_expires_at,
+            grants::created_at,
+            users::id,
+            users::email,
+            teams::id,
+            teams::slug,
+            projects::id.nullable(),
+            projects::slug.nullable(),
+            members::id,
+            members::role,
+            project_admins::member_id.nullable(),
+            oauth_apps::client_id,
+            oauth_apps::name,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// A grant as the "authorized applications" pages list it.
+#[derive(Debug, Clone, Queryable)]
+pub struct GrantListing {
+    pub id: i64,
+    pub scope: String,
+    pub created_at: PrimitiveDateTime,
+    pub last_used_at: Option<PrimitiveDateTime>,
+    pub user_id: i64,
+    pub user_email: String,
+    pub app_name: String,
+    pub client_id: String,
+    pub team_slug: String,
+    pub team_name: String,
+    pub project_slug: Option<String>,
+    pub project_name: Option<String>,
+}
+
+/// Whose grants to list.
+#[derive(Debug, Clone, Copy)]
+pub enum ListFor {
+    /// The grants a user has made.
+    User(i64),
+    /// The grants on a team.
+    Team(i64),
+}
+
+/// Live grants, newest first.
+pub fn list(conn: &mut DbConnection, whose: ListFor) -> QueryResult<Vec<GrantListing>> {
+    let query = grants::table
+        .inner_join(users::table.on(users::id.eq(grants::user_id)))
+        .inner_join(teams::table.on(teams::id.eq(grants::team_id)))
+        .inner_join(oauth_apps::table.on(oauth_apps::id.eq(grants::app_id)))
+        .left_join(projects::table.on(projects::id.nullable().eq(grants::project_id)))
+        .filter(grants::revoked_at.is_null())
+        .order((grants::created_at.desc(), grants::id.desc()))
+        .select((
+            grants::id,
+            grants::scope,
+            grants::created_at,
+            grants::last_used_at,
+            users::id,
+            users::email,
+            oauth_apps::name,
+            oauth_apps::client_id,
+            teams::slug,
+            teams::name,
+            projects::slug.nullable(),
+            projects::name.nullable(),
+        ))
+        .into_boxed();
+    let query = match whose {
+        ListFor::User(user_id) => query.filter(grants::user_id.eq(user_id)),
+        ListFor::Team(team_id) => query.filter(grants::team_id.eq(team_id)),
+    };
+    query.load(conn)
+}

@@ -1,0 +1,99 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use crate::db::DbConnection;
+use crate::db::schema::{members, project_admins, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: i64,
+    pub team_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub created_at: PrimitiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = members)]
+pub struct NewMember<'a> {
+    pub team_id: i64,
+    pub user_id: i64,
+    pub role: &'a str,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewMember) -> QueryResult<Member> {
+    diesel::insert_into(members::table).values(new).execute(conn)?;
+    find(conn, new.team_id, new.user_id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+pub fn find(conn: &mut DbConnection, team_id: i64, user_id: i64) -> QueryResult<Option<Member>> {
+    members::table
+        .filter(members::team_id.eq(team_id).and(members::user_id.eq(user_id)))
+        .select(Member::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn set_role(conn: &mut DbConnection, id: i64, role: &str) -> QueryResult<usize> {
+    diesel::update(members::table.find(id)).set(members::role.eq(role)).execute(conn)
+}
+
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(members::table.find(id)).execute(conn)
+}
+
+/// Locks the membership row for the rest of the transaction (a no-op update: PostgreSQL takes
+/// the row lock, SQLite already holds the database write lock). Returns false when the
+/// membership no longer exists. Used where a grant is issued, so that a concurrent removal
+/// either happens before (and the grant is refused) or after (and revokes it).
+pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    let updated = diesel::update(members::table.find(id)).set(members::role.eq(members::role)).execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Members of a team with their user's email and name, by email.
+pub fn list_for_team(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<(Member, String, String)>> {
+    members::table
+        .inner_join(users::table)
+        .filter(members::team_id.eq(team_id))
+        .order(users::email.asc())
+        .select((Member::as_select(), users::email, users::name))
+        .load(conn)
+}
+
+pub fn set_project_admin(
+    conn: &mut DbConnection,
+    member_id: i64,
+    project_id: i64,
+    on: bool,
+    now: PrimitiveDateTime,
+) -> QueryResult<()> {
+    let existing = project_admins::table
+        .find((member_id, project_id))
+        .select(project_admins::member_id)
+        .first::<i64>(conn)
+        .optional()?;
+    match (on, existing.is_some()) {
+        (true, false) => {
+            diesel::insert_into(project_admins::table)
+                .values((
+                    project_admins::member_id.eq(member_id),
+                    project_admins::project_id.eq(project_id),
+                    project_admins::created_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        (false, true) => {
+            diesel::delete(project_admins::table.find((member_id, project_id))).execute(conn)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The projects a membership is project admin of.
+pub fn project_admin_of(conn: &mut DbConnection, member_id: i64) -> QueryResult<Vec<i64>> {
+    project_admins::table.filter(project_admins::member_id.eq(member_id)).select(project_admins::project_id).load(conn)
+}

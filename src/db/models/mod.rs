@@ -1,0 +1,19 @@
+//! One module per table: row types (`X` read, `NewX` insert) and the queries on that table.
+//! Nothing here decides policy; `crate::ops` composes these inside transactions.
+
+pub mod apps;
+pub mod audit;
+pub mod backends;
+pub mod codes;
+pub mod deploy_keys;
+pub mod deployments;
+pub mod grants;
+pub mod login_failures;
+pub mod members;
+pub mod projects;
+pub mod refresh_tokens;
+pub mod roles;
+pub mod sessions;
+pub mod signing_keys;
+pub mod teams;
+pub mod users;

@@ -1,0 +1,519 @@
+//! The authorization endpoint (RFC 6749 §4.1.1–4.1.2, RFC 7636, RFC 9207) and the consent
+//! decision, per SPEC §4 "Authorization request rules" and §6.
+//!
+//! Until the client and its redirect URI are known good, every problem is an error *page*
+//! (never a redirect: that would make us an open redirector). After that, problems redirect
+//! (303) to the client with `error`, `state` and `iss`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use url::Url;
+
+use super::oxide::{self, AuthorizationParams, ConsentChoice, Decided, OAuthFlowError};
+use crate::db::DbConnection;
+use crate::db::models::apps::{self, App};
+use crate::db::models::{projects, teams};
+use crate::domain::{DisplayName, MemberRole, RedirectUri, Scope, Slug};
+use crate::http::params::Params;
+use crate::http::{AppState, body, client_ip};
+use crate::ops::grants::ProjectChoice;
+use crate::ops::{Actor, OpError};
+use crate::ui::pages::{Account, ConsentPage, ProjectOption, TeamChoice};
+use crate::ui::session::{self, SessionUser};
+use crate::ui::{PageError, render, see_other};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/authorize", web::get().to(authorize_any))
+        .route("/oauth/authorize/project", web::get().to(authorize_project))
+        .route("/oauth/authorize/team", web::get().to(authorize_team))
+        .route("/oauth/authorize", web::post().to(decide));
+}
+
+/// A request that passed every check: safe to show consent for, or to redirect back.
+struct Validated {
+    app: App,
+    owner_slug: String,
+    owner_name: String,
+    redirect_uris: Vec<RedirectUri>,
+    params: AuthorizationParams,
+}
+
+enum Rejection {
+    /// Shown to the user; no redirect.
+    Page(String),
+    /// Sent to the client's (validated) redirect URI.
+    Redirect {
+        redirect_uri: String,
+        error: &'static str,
+        description: String,
+        state: Option<String>,
+    },
+    Server(String),
+}
+
+impl From<diesel::result::Error> for Rejection {
+    fn from(error: diesel::result::Error) -> Self {
+        Rejection::Server(error.to_string())
+    }
+}
+
+/// Protocol parameters that must not repeat once the client is trusted (RFC 6749 §3.1).
+const SINGLE: &[&str] = &["response_type", "scope", "state", "code_challenge", "code_challenge_method", "team"];
+
+fn is_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn validate(conn: &mut DbConnection, params: &Params, path_scope: Option<Scope>) -> Result<Validated, Rejection> {
+    let page = |message: &str| Rejection::Page(message.to_owned());
+    let client_id = match params.get("client_id") {
+        Err(_) => return Err(page("The request names its client more than once (client_id is repeated).")),
+        Ok(None) => return Err(page("The request does not say which application is asking (client_id is missing).")),
+        Ok(Some(id)) => id,
+    };
+    let Some((app, owner_slug, owner_name)) = apps::find_with_team(conn, client_id)? else {
+        return Err(page("The application that sent you here is not registered (unknown client_id)."));
+    };
+    let redirect_uris: Vec<RedirectUri> =
+        apps::redirect_uris(conn, app.id)?.iter().filter_map(|uri| RedirectUri::parse(uri).ok()).collect();
+    let redirect_uri = match params.get("redirect_uri") {
+        Err(_) => return Err(page("The request is malformed: redirect_uri is repeated.")),
+        Ok(None) => return Err(page("The request is malformed: redirect_uri is missing.")),
+        Ok(Some(uri)) => uri,
+    };
+    if !redirect_uris.iter().any(|registered| registered.accepts(redirect_uri, app.is_public())) {
+        return Err(page(
+            "The application asked to send you to an address it has not registered (redirect_uri mismatch). Nothing was sent to it.",
+        ));
+    }
+
+    // From here on the client and its redirect URI are trusted: errors go back to it.
+    let state = params.get("state").ok().flatten().map(str::to_owned);
+    let redirect = |error: &'static str, description: String| Rejection::Redirect {
+        redirect_uri: redirect_uri.to_owned(),
+        error,
+        description,
+        state: state.clone(),
+    };
+    if let Some(repeated) = params.first_repeated(SINGLE) {
+        return Err(redirect("invalid_request", format!("parameter {} is repeated", repeated.0)));
+    }
+    match params.get("response_type").ok().flatten() {
+        None => return Err(redirect("invalid_request", "response_type is missing".into())),
+        Some("code") => {}
+        Some(_) => return Err(redirect("unsupported_response_type", "only response_type=code is supported".into())),
+    }
+    let requested_scope = params.get("scope").ok().flatten();
+    let scope = match (path_scope, requested_scope) {
+        (Some(fixed), Some(requested)) if requested != fixed.as_str() => {
+            return Err(redirect(
+                "invalid_scope",
+                format!("scope {requested:?} contradicts this endpoint, which grants {fixed} scope"),
+            ));
+        }
+        (Some(fixed), _) => fixed,
+        (None, None) => Scope::Project,
+        (None, Some(requested)) => match Scope::parse(requested) {
+            Ok(scope) => scope,
+            Err(_) => return Err(redirect("invalid_scope", "scope must be \"project\" or \"team\"".into())),
+        },
+    };
+    let challenge = params.get("code_challenge").ok().flatten();
+    let method = params.get("code_challenge_method").ok().flatten();
+    let code_challenge = match (challenge, method) {
+        (None, Some(_)) => {
+            return Err(redirect("invalid_request", "code_challenge_method without code_challenge".into()));
+        }
+        (None, None) if app.is_public() => {
+            return Err(redirect(
+                "invalid_request",
+                "public clients must use PKCE (code_challenge with code_challenge_method=S256)".into(),
+            ));
+        }
+        (None, None) => None,
+        (Some(_), None | Some("plain")) => {
+            return Err(redirect(
+                "invalid_request",
+                "code_challenge_method must be S256 (plain is not supported)".into(),
+            ));
+        }
+        (Some(_), Some(method)) if method != "S256" => {
+            return Err(redirect("invalid_request", "code_challenge_method must be S256".into()));
+        }
+        (Some(challenge), Some(_)) if !is_s256_challenge(challenge) => {
+            return Err(redirect(
+                "invalid_request",
+                "code_challenge must be 43 base64url characters (a SHA-256 digest)".into(),
+            ));
+        }
+        (Some(challenge), Some(_)) => Some(challenge.to_owned()),
+    };
+    Ok(Validated {
+        params: AuthorizationParams {
+            client_id: app.client_id.clone(),
+            redirect_uri: redirect_uri.to_owned(),
+            state,
+            scope,
+            code_challenge,
+        },
+        app,
+        owner_slug,
+        owner_name,
+        redirect_uris,
+    })
+}
+
+/// Adds the RFC 9207 `iss` parameter to a redirect back to the client.
+fn with_iss(mut url: Url, issuer: &str) -> String {
+    url.query_pairs_mut().append_pair("iss", issuer);
+    url.into()
+}
+
+fn rejection_response(req: &HttpRequest, issuer: &str, rejection: Rejection) -> Result<HttpResponse, PageError> {
+    match rejection {
+        Rejection::Page(message) => {
+            Err(PageError::new(req, StatusCode::BAD_REQUEST, "This authorization request is invalid", message))
+        }
+        Rejection::Redirect { redirect_uri, error, description, state } => {
+            let mut url = Url::parse(&redirect_uri).map_err(|e| PageError::server(req, e))?;
+            {
+                let mut query = url.query_pairs_mut();
+                query.append_pair("error", error).append_pair("error_description", &description);
+                if let Some(state) = &state {
+                    query.append_pair("state", state);
+                }
+            }
+            Ok(see_other(&with_iss(url, issuer)))
+        }
+        Rejection::Server(cause) => Err(PageError::server(req, cause)),
+    }
+}
+
+fn flow_error(req: &HttpRequest, issuer: &str, error: OAuthFlowError) -> Result<HttpResponse, PageError> {
+    match error {
+        OAuthFlowError::Redirect(url) => Ok(see_other(&with_iss(url, issuer))),
+        OAuthFlowError::Rejected => Err(PageError::bad_request(req, "This authorization request is invalid.")),
+    }
+}
+
+/// The query string of a GET authorization request equivalent to `params` (plus `team`).
+fn request_query(params: &AuthorizationParams, team: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in hidden_fields(params) {
+        query.append_pair(name, &value);
+    }
+    if let Some(team) = team {
+        query.append_pair("team", team);
+    }
+    query.finish()
+}
+
+/// The protocol parameters the consent form carries back (SPEC §6: hidden inputs).
+fn hidden_fields(params: &AuthorizationParams) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("response_type", "code".to_owned()),
+        ("client_id", params.client_id.clone()),
+        ("redirect_uri", params.redirect_uri.clone()),
+        ("scope", params.scope.as_str().to_owned()),
+    ];
+    if let Some(state) = &params.state {
+        fields.push(("state", state.clone()));
+    }
+    if let Some(challenge) = &params.code_challenge {
+        fields.push(("code_challenge", challenge.clone()));
+        fields.push(("code_challenge_method", "S256".to_owned()));
+    }
+    fields
+}
+
+/// What the user asked for on a consent page that is shown again (with an error).
+#[derive(Default)]
+struct Draft {
+    team: Option<String>,
+    project: Option<String>,
+    new_project_name: String,
+    new_project_slug: String,
+    error: Option<String>,
+}
+
+/// Plain-language description of what a token of `scope` can do for someone with `role`.
+fn abilities(scope: Scope, team_name: &str, role: Option<MemberRole>) -> Vec<String> {
+    let mut list = match scope {
+        Scope::Project => vec![
+            format!(
+                "Work on one project of team {team_name} that you choose below: see and update it and create deployments in it."
+            ),
+            "Deploy, run functions, read logs and data, and manage builds on that project's deployments.".to_owned(),
+            "See and revoke the authorizations you made on that project.".to_owned(),
+        ],
+        Scope::Team => vec![
+            format!("Work across team {team_name}: every project and deployment in it, and new projects."),
+            "Deploy, run functions, read logs and data, and manage builds on the team's deployments.".to_owned(),
+            "See the team's members and applications, if your role can.".to_owned(),
+        ],
+    };
+    list.push(match role {
+        Some(MemberRole::Admin) => format!("Your role in {team_name} is admin, so that includes environment variables and production."),
+        Some(MemberRole::Developer) => format!("Your role in {team_name} is developer: on production deployments it can only view, never deploy or read environment variables."),
+        Some(MemberRole::Custom) => format!("Your custom roles in {team_name} decide exactly which of these it can do."),
+        None => "You are not a member of this team.".to_owned(),
+    });
+    list.push("It can never invite or remove members, change roles, or manage OAuth applications.".to_owned());
+    list
+}
+
+/// Builds the consent page for `user`, with `draft` choices (the selected team defaults to
+/// the `team` parameter when the user belongs to it, else their first team).
+fn consent_page(
+    conn: &mut DbConnection,
+    validated: &Validated,
+    user: &SessionUser,
+    draft: Draft,
+) -> diesel::QueryResult<ConsentPage> {
+    let memberships = teams::list_for_user(conn, user.user.id)?;
+    let selected = draft
+        .team
+        .as_deref()
+        .and_then(|slug| memberships.iter().find(|(t, _)| t.slug == slug))
+        .or_else(|| memberships.first());
+    let projects = match (selected, validated.params.scope) {
+        (Some((team, _)), Scope::Project) => projects::list_for_team(conn, team.id)?,
+        _ => Vec::new(),
+    };
+    let selected_slug = selected.map(|(t, _)| t.slug.clone());
+    let team_name = selected.map_or(String::new(), |(t, _)| t.name.clone());
+    let role = selected.map(|(_, role)| MemberRole::from_stored(role));
+    Ok(ConsentPage {
+        account: Account::from(user),
+        app_name: validated.app.name.clone(),
+        owner_team_name: validated.owner_name.clone(),
+        owner_team_slug: validated.owner_slug.clone(),
+        verified: validated.app.verified_at.is_some(),
+        abilities: abilities(validated.params.scope, &team_name, role),
+        project_scope: validated.params.scope == Scope::Project,
+        teams: memberships
+            .iter()
+            .map(|(team, _)| TeamChoice {
+                slug: team.slug.clone(),
+                name: team.name.clone(),
+                href: format!("/oauth/authorize?{}", request_query(&validated.params, Some(&team.slug))),
+                selected: Some(&team.slug) == selected_slug.as_ref(),
+            })
+            .collect(),
+        projects: projects
+            .into_iter()
+            .map(|p| ProjectOption {
+                selected: draft.project.as_deref() == Some(p.slug.as_str()),
+                slug: p.slug,
+                name: p.name,
+            })
+            .collect(),
+        hidden: hidden_fields(&validated.params),
+        new_project_name: draft.new_project_name,
+        new_project_slug: draft.new_project_slug,
+        redirect_target: Url::parse(&validated.params.redirect_uri)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_else(|_| validated.params.redirect_uri.clone()),
+        error: draft.error,
+    })
+}
+
+fn login_redirect(next: &str) -> HttpResponse {
+    see_other(&format!("/login?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()))
+}
+
+async fn authorize_any(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    show(req, state, None).await
+}
+
+async fn authorize_project(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    show(req, state, Some(Scope::Project)).await
+}
+
+async fn authorize_team(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    show(req, state, Some(Scope::Team)).await
+}
+
+enum Shown {
+    Rejected(Rejection),
+    Flow(OAuthFlowError),
+    LoginFirst,
+    Page(Box<ConsentPage>),
+}
+
+/// `GET /oauth/authorize[/project|/team]`: validate, then log in, then show consent.
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path_scope: Option<Scope>,
+) -> Result<HttpResponse, PageError> {
+    let params = Params::parse(req.query_string().as_bytes());
+    let user = session::current(&req, &state).await.map_err(PageError::db(&req))?;
+    let policy = state.settings.policy;
+    let outcome = state
+        .db(move |conn| -> Shown {
+            let validated = match validate(conn, &params, path_scope) {
+                Ok(validated) => validated,
+                Err(rejection) => return Shown::Rejected(rejection),
+            };
+            if let Err(error) = oxide::check(conn, &validated.app, &validated.redirect_uris, &policy, &validated.params)
+            {
+                return Shown::Flow(error);
+            }
+            let Some(user) = user else {
+                return Shown::LoginFirst;
+            };
+            let draft = Draft { team: params.get("team").ok().flatten().map(str::to_owned), ..Draft::default() };
+            match consent_page(conn, &validated, &user, draft) {
+                Ok(page) => Shown::Page(Box::new(page)),
+                Err(error) => Shown::Rejected(error.into()),
+            }
+        })
+        .await
+        .map_err(PageError::db(&req))?;
+    let issuer = &state.settings.issuer;
+    match outcome {
+        Shown::Rejected(rejection) => rejection_response(&req, issuer, rejection),
+        Shown::Flow(error) => flow_error(&req, issuer, error),
+        Shown::LoginFirst => Ok(login_redirect(&req.uri().to_string())),
+        Shown::Page(page) => Ok(render(StatusCode::OK, page.as_ref())),
+    }
+}
+
+enum Decision {
+    Rejected(Rejection),
+    Flow(OAuthFlowError),
+    Redirect(Url),
+    Again(StatusCode, Box<ConsentPage>),
+}
+
+/// The user's choices on the consent form, parsed. `Err` is a message to show on the form.
+fn consent_choice<'a>(
+    params: &Params,
+    scope: Scope,
+    slugs: &'a mut (Option<Slug>, Option<Slug>, Option<DisplayName>),
+) -> Result<(&'a Slug, ProjectChoice<'a>), String> {
+    let field =
+        |name: &str| params.get(name).map_err(|r| format!("the form repeats {}", r.0)).map(|v| v.map(str::trim));
+    let team = field("team")?.ok_or("Choose a team.")?;
+    slugs.0 = Some(Slug::parse(team).map_err(|_| "Choose one of your teams.".to_owned())?);
+    if scope == Scope::Project {
+        match field("new_project_slug")? {
+            Some(new_slug) => {
+                let slug = Slug::parse(new_slug).map_err(|e| e.0)?;
+                let name = field("new_project_name")?.unwrap_or(slug.as_str());
+                slugs.2 = Some(DisplayName::parse(name).map_err(|e| e.0)?);
+                slugs.1 = Some(slug);
+            }
+            None => {
+                let project = field("project")?.ok_or("Choose a project, or create a new one.")?;
+                slugs.1 = Some(Slug::parse(project).map_err(|_| "Choose one of the team's projects.".to_owned())?);
+            }
+        }
+    }
+    let (team, project, name) = (&slugs.0, &slugs.1, &slugs.2);
+    let team = team.as_ref().ok_or("Choose a team.")?;
+    let project = match (scope, project, name) {
+        (Scope::Team, _, _) => ProjectChoice::None,
+        (Scope::Project, Some(slug), Some(name)) => ProjectChoice::New { slug, name },
+        (Scope::Project, Some(slug), None) => ProjectChoice::Existing(slug),
+        (Scope::Project, None, _) => return Err("Choose a project, or create a new one.".into()),
+    };
+    Ok((team, project))
+}
+
+fn refusal_status(error: &OpError) -> StatusCode {
+    match error {
+        OpError::Forbidden(_) => StatusCode::FORBIDDEN,
+        OpError::Conflict(_) => StatusCode::CONFLICT,
+        OpError::Invalid(_) | OpError::NotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        OpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `POST /oauth/authorize`: the consent decision. Requires the session that saw the page and
+/// its CSRF token; re-validates the whole request from the form's hidden fields.
+async fn decide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let body = body::read(payload, 16 * 1024).await.map_err(|_| {
+        PageError::new(&req, StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The form is too large.")
+    })?;
+    let params = Params::parse(&body);
+    let Some(user) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
+        // The session ended while the page was open: start over from the same request.
+        return Ok(login_redirect(&format!("/oauth/authorize?{}", String::from_utf8_lossy(&body))));
+    };
+    if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
+        return Err(PageError::forbidden(
+            &req,
+            "This consent form was not issued to your session (CSRF check failed). Start again from the application.",
+        ));
+    }
+    let policy = state.settings.policy;
+    let client_ip = client_ip(&req);
+    let outcome = state
+        .db(move |conn| -> Decision {
+            let validated = match validate(conn, &params, None) {
+                Ok(validated) => validated,
+                Err(rejection) => return Decision::Rejected(rejection),
+            };
+            let draft = |error: String| Draft {
+                team: params.get("team").ok().flatten().map(str::to_owned),
+                project: params.get("project").ok().flatten().map(str::to_owned),
+                new_project_name: params.get("new_project_name").ok().flatten().unwrap_or_default().to_owned(),
+                new_project_slug: params.get("new_project_slug").ok().flatten().unwrap_or_default().to_owned(),
+                error: Some(error),
+            };
+            let again = |conn: &mut DbConnection, status: StatusCode, error: String| match consent_page(
+                conn,
+                &validated,
+                &user,
+                draft(error),
+            ) {
+                Ok(page) => Decision::Again(status, Box::new(page)),
+                Err(error) => Decision::Rejected(error.into()),
+            };
+            let mut slugs = (None, None, None);
+            let consent = match params.get("decision") {
+                Ok(Some("deny")) => None,
+                Ok(Some("approve")) => {
+                    let (team, project) = match consent_choice(&params, validated.params.scope, &mut slugs) {
+                        Ok(choice) => choice,
+                        Err(message) => return again(conn, StatusCode::UNPROCESSABLE_ENTITY, message),
+                    };
+                    let actor = Actor::User { id: user.user.id, client_ip: client_ip.clone() };
+                    Some(ConsentChoice { actor, user_id: user.user.id, team, project })
+                }
+                _ => return again(conn, StatusCode::BAD_REQUEST, "Choose Approve or Deny.".into()),
+            };
+            match oxide::decide(conn, &validated.app, &validated.redirect_uris, &policy, &validated.params, consent) {
+                Ok(Decided::Redirect(url)) => Decision::Redirect(url),
+                Ok(Decided::Refused(error)) => again(conn, refusal_status(&error), error.to_string()),
+                Err(error) => Decision::Flow(error),
+            }
+        })
+        .await
+        .map_err(PageError::db(&req))?;
+    let issuer = &state.settings.issuer;
+    match outcome {
+        Decision::Rejected(rejection) => rejection_response(&req, issuer, rejection),
+        Decision::Flow(error) => flow_error(&req, issuer, error),
+        Decision::Redirect(url) => Ok(see_other(&with_iss(url, issuer))),
+        Decision::Again(status, page) => Ok(render(status, page.as_ref())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s256_challenges_are_43_base64url_characters() {
+        assert!(is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c"));
+        assert!(!is_s256_challenge("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"));
+    }
+}

@@ -1,0 +1,139 @@
+//! Client authentication at the token, introspection and revocation endpoints
+//! (RFC 6749 §2.3.1: `client_secret_basic`, `client_secret_post`; `none` for public clients).
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::error::OAuthError;
+use crate::db::DbConnection;
+use crate::db::models::apps::{self, App};
+use crate::db::models::backends::{self, BackendCredential};
+use crate::http::params::Params;
+use crate::tokens::SecretHash;
+
+/// The credentials a request carries, before any database lookup.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    /// `Authorization: Basic` (`client_secret_basic`).
+    Basic {
+        id: String,
+        secret: String,
+    },
+    /// `client_id` and `client_secret` in the body (`client_secret_post`).
+    Body {
+        id: String,
+        secret: String,
+    },
+    /// Only a `client_id` (`none`: public clients).
+    IdOnly {
+        id: String,
+    },
+    Nothing,
+}
+
+impl Presented {
+    fn used_basic(&self) -> bool {
+        matches!(self, Presented::Basic { .. })
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding of one Basic credential part (§2.3.1).
+fn form_decode(part: &str) -> Result<String, OAuthError> {
+    let spaced = part.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|decoded| decoded.into_owned())
+        .map_err(|_| OAuthError::invalid_client("malformed Basic credentials", true))
+}
+
+pub fn basic(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let malformed = || OAuthError::invalid_client("malformed Basic credentials", true);
+    let value = value.to_str().map_err(|_| malformed())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    Ok(Some((form_decode(id)?, form_decode(secret)?)))
+}
+
+/// Reads the credentials. Using two methods at once is refused (§2.3: "MUST NOT use more
+/// than one authentication method"), except that a body `client_id` equal to the Basic one
+/// is accepted.
+pub fn presented(req: &HttpRequest, params: &Params) -> Result<Presented, OAuthError> {
+    let body_id = params.get("client_id")?;
+    let body_secret = params.get("client_secret")?;
+    match (basic(req)?, body_id, body_secret) {
+        (Some(_), _, Some(_)) => {
+            Err(OAuthError::invalid_request("use either HTTP Basic or client_secret in the body, not both"))
+        }
+        (Some((id, _)), Some(body_id), None) if body_id != id => {
+            Err(OAuthError::invalid_request("client_id in the body does not match the Basic credentials"))
+        }
+        (Some((id, secret)), _, None) => Ok(Presented::Basic { id, secret }),
+        (None, Some(id), Some(secret)) => Ok(Presented::Body { id: id.to_owned(), secret: secret.to_owned() }),
+        (None, None, Some(_)) => Err(OAuthError::invalid_request("client_secret without client_id")),
+        (None, Some(id), None) => Ok(Presented::IdOnly { id: id.to_owned() }),
+        (None, None, None) => Ok(Presented::Nothing),
+    }
+}
+
+fn failed(presented: &Presented) -> OAuthError {
+    // Say the same thing for an unknown client and a wrong secret.
+    OAuthError::invalid_client("client authentication failed", presented.used_basic())
+}
+
+/// Authenticates an OAuth application: confidential clients by secret, public clients by
+/// `client_id` alone (when `allow_public`).
+pub fn authenticate_app(conn: &mut DbConnection, presented: &Presented, allow_public: bool) -> Result<App, OAuthError> {
+    let lookup =
+        |conn: &mut DbConnection, id: &str| apps::find_by_client_id(conn, id).map_err(OAuthError::server_error);
+    match presented {
+        Presented::Basic { id, secret } | Presented::Body { id, secret } => {
+            let app = lookup(conn, id)?.ok_or_else(|| failed(presented))?;
+            match &app.secret_hash {
+                Some(stored) if SecretHash::matches_stored(stored, secret) => Ok(app),
+                _ => Err(failed(presented)),
+            }
+        }
+        Presented::IdOnly { id } => {
+            let app = lookup(conn, id)?.ok_or_else(|| failed(presented))?;
+            if app.is_public() && allow_public {
+                Ok(app)
+            } else {
+                Err(OAuthError::invalid_client("client authentication required", true))
+            }
+        }
+        Presented::Nothing => Err(OAuthError::invalid_client("client authentication required", true)),
+    }
+}
+
+/// Who may call introspection and `/v1/check`.
+pub enum Caller {
+    Backend(BackendCredential),
+    App(App),
+}
+
+/// Authenticates a backend credential or a confidential app (never by id alone).
+pub fn authenticate_caller(conn: &mut DbConnection, presented: &Presented) -> Result<Caller, OAuthError> {
+    let (Presented::Basic { id, secret } | Presented::Body { id, secret }) = presented else {
+        return Err(OAuthError::invalid_client("client authentication required", true));
+    };
+    if let Some(backend) = backends::find_by_client_id(conn, id).map_err(OAuthError::server_error)? {
+        return if backend.revoked_at.is_none() && SecretHash::matches_stored(&backend.secret_hash, secret) {
+            Ok(Caller::Backend(backend))
+        } else {
+            Err(failed(presented))
+        };
+    }
+    authenticate_app(conn, presented, false).map(Caller::App)
+}

@@ -1,0 +1,121 @@
+//! Errors of the token, introspection and revocation endpoints (RFC 6749 §5.2): a JSON body
+//! `{"error", "error_description"}`, `Cache-Control: no-store`, 400 — or 401 with
+//! `WWW-Authenticate` for client authentication failures.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::http::DbError;
+use crate::http::body::BodyError;
+use crate::http::params::Repeated;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub description: String,
+    /// Send `WWW-Authenticate: Basic` (the client tried, or should try, HTTP Basic).
+    pub challenge_basic: bool,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { status, error, description: description.into(), challenge_basic: false }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// RFC 6749 §5.2: 401, with `WWW-Authenticate` naming the scheme the client used
+    /// (we send it whenever Basic was used, and when no credentials came at all).
+    pub fn invalid_client(description: impl Into<String>, challenge_basic: bool) -> Self {
+        OAuthError { challenge_basic, ..Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description) }
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    }
+
+    pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", description)
+    }
+
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
+    }
+
+    /// A fault on our side; the cause is logged, not sent.
+    pub fn server_error(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "server error on an OAuth endpoint");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the server could not complete the request")
+    }
+
+    pub fn body_too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "request body too large")
+    }
+}
+
+impl From<Repeated> for OAuthError {
+    fn from(repeated: Repeated) -> Self {
+        OAuthError::invalid_request(format!("parameter {} is repeated", repeated.0))
+    }
+}
+
+impl From<DbError> for OAuthError {
+    fn from(error: DbError) -> Self {
+        OAuthError::server_error(error)
+    }
+}
+
+impl From<BodyError> for OAuthError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => OAuthError::body_too_large(),
+            BodyError::Broken => OAuthError::invalid_request("the request body could not be read"),
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.description)
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
+        if self.challenge_basic {
+            response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="portcullis", charset="UTF-8""#));
+        }
+        response.json(Body { error: self.error, error_description: &self.description })
+    }
+}
+
+/// A successful JSON answer from an OAuth endpoint: never cached (RFC 6749 §5.1).
+pub fn no_store_json(body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")))
+        .json(body)
+}

@@ -1,0 +1,161 @@
+//! Token introspection (RFC 7662) for backends and for apps asking about their own tokens.
+//! Every answer comes from [`crate::ops::verify`], fresh from the database.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+
+use super::client_auth::{self, Caller};
+use super::error::{OAuthError, no_store_json};
+use super::token::form;
+use crate::db::now;
+use crate::http::AppState;
+use crate::http::usage::Used;
+use crate::ops::verify::{self, Verified};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/introspect", web::post().to(introspect));
+}
+
+/// RFC 7662 §2.2. Inactive is exactly `{"active": false}`: every other member is omitted.
+#[derive(Serialize, Default)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_admin: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<&'static str>>,
+}
+
+fn unix(at: time::PrimitiveDateTime) -> i64 {
+    at.assume_utc().unix_timestamp()
+}
+
+impl Introspection {
+    pub fn inactive() -> Self {
+        Introspection::default()
+    }
+
+    pub fn of(verified: &Verified) -> Self {
+        let base = Introspection {
+            active: true,
+            token_type: Some("Bearer"),
+            credential_type: Some(verified.type_name()),
+            team_id: Some(verified.team_id()),
+            ..Introspection::default()
+        };
+        match verified {
+            Verified::AppToken(token) => Introspection {
+                iat: Some(unix(token.issued_at)),
+                exp: token.expires_at.map(unix),
+                sub: Some(token.user_id.to_string()),
+                team_slug: Some(token.team_slug.clone()),
+                project_id: token.project_id,
+                project_slug: token.project_slug.clone(),
+                client_id: Some(token.client_id.clone()),
+                scope: Some(token.scope.as_str()),
+                username: Some(token.user_email.clone()),
+                role: Some(token.role.as_str()),
+                custom_roles: (!token.custom_roles.is_empty() || token.role == crate::domain::MemberRole::Custom)
+                    .then(|| token.custom_roles.iter().map(|r| r.name.clone()).collect()),
+                project_admin: token.project_id.map(|_| token.project_admin),
+                ..base
+            },
+            Verified::DeployKey(key) => Introspection {
+                iat: Some(unix(key.created_at)),
+                exp: key.expires_at.map(unix),
+                sub: Some(key.id.to_string()),
+                team_slug: Some(key.team_slug.clone()),
+                project_id: Some(key.project_id),
+                project_slug: Some(key.project_slug.clone()),
+                deployment: key.deployment.as_ref().map(|d| d.name.clone()),
+                allowed_actions: Some(key.allowed_actions.iter().map(|a| a.as_str()).collect()),
+                ..base
+            },
+            Verified::AdminKey(key) => Introspection {
+                iat: Some(unix(key.created_at)),
+                sub: Some(key.deployment.id.to_string()),
+                team_slug: Some(key.team_slug.clone()),
+                project_id: Some(key.project_id),
+                project_slug: Some(key.project_slug.clone()),
+                deployment: Some(key.deployment.name.clone()),
+                allowed_actions: Some(
+                    crate::authz::Action::of_kind(crate::authz::ResourceKind::Deployment).map(|a| a.as_str()).collect(),
+                ),
+                ..base
+            },
+        }
+    }
+}
+
+/// Notes a use of a live credential for "last used" (coalesced, see `http::usage`).
+pub fn note_use(state: &AppState, verified: &Verified) {
+    let used = match verified {
+        Verified::AppToken(token) => Used::Grant(token.grant_id),
+        Verified::DeployKey(key) => Used::DeployKey(key.id),
+        Verified::AdminKey(_) => return,
+    };
+    state.usage.note(used, now());
+}
+
+async fn introspect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, OAuthError> {
+    let params = form(&req, payload).await?;
+    let presented = client_auth::presented(&req, &params)?;
+    // token_type_hint is read only to refuse repeats: it never changes the answer.
+    if let Some(repeated) = params.first_repeated(&["token", "token_type_hint"]) {
+        return Err(repeated.into());
+    }
+    let token = params.get("token")?.ok_or_else(|| OAuthError::invalid_request("token is missing"))?.to_owned();
+    let verified = state
+        .db_read(move |conn| -> Result<Option<Verified>, OAuthError> {
+            let caller = client_auth::authenticate_caller(conn, &presented)?;
+            let verified = verify::verify(conn, &token, now()).map_err(OAuthError::server_error)?;
+            Ok(verified.filter(|v| match (&caller, v) {
+                (Caller::Backend(_), _) => true,
+                // An app may introspect its own tokens only.
+                (Caller::App(app), Verified::AppToken(token)) => token.client_id == app.client_id,
+                (Caller::App(_), _) => false,
+            }))
+        })
+        .await??;
+    Ok(match verified {
+        Some(verified) => {
+            note_use(&state, &verified);
+            no_store_json(Introspection::of(&verified))
+        }
+        None => no_store_json(Introspection::inactive()),
+    })
+}

@@ -1,0 +1,88 @@
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit::{self, Actor, Event};
+use super::{OpError, OpResult, projects, signing, teams};
+use crate::db::models::deployments::{self, NewDeployment};
+use crate::db::{DbConnection, now};
+use crate::domain::{DeploymentName, DeploymentType, Slug};
+use crate::tokens::{SecretHash, admin_key};
+
+#[derive(Debug, Serialize)]
+pub struct CreatedDeploymentOut {
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub deployment_type: String,
+    pub team: String,
+    pub project: String,
+    /// Shown once; only its hash is stored.
+    pub admin_key: String,
+}
+
+/// Registers a deployment and mints its admin key (SPEC §3). Without a name, a fresh
+/// `adjective-animal-NNN` name is chosen.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    team: &Slug,
+    project: &Slug,
+    deployment_type: DeploymentType,
+    name: Option<&DeploymentName>,
+) -> OpResult<CreatedDeploymentOut> {
+    conn.write_transaction(|conn| {
+        let team = teams::require(conn, team)?;
+        let project = projects::require_in(conn, &team, project)?;
+        let name = match name {
+            Some(name) => {
+                if deployments::find_by_name(conn, name.as_str())?.is_some() {
+                    return Err(OpError::Conflict(format!("deployment name {name} is taken")));
+                }
+                name.clone()
+            }
+            None => unused_name(conn)?,
+        };
+        let key = signing::current_key(conn)?;
+        let admin_key = admin_key::mint(&signing::signer(&key)?, name.as_str())?;
+        let deployment = deployments::create(
+            conn,
+            &NewDeployment {
+                project_id: project.id,
+                name: name.as_str(),
+                deployment_type: deployment_type.as_str(),
+                admin_key_hash: SecretHash::of(&admin_key).as_str(),
+                signing_key_id: key.id,
+                created_at: now(),
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "deployment.create",
+                target_type: "deployment",
+                target_id: deployment.id.to_string(),
+                team_id: Some(team.id),
+                details: json!({ "name": deployment.name, "type": deployment.deployment_type, "project_id": project.id }),
+            },
+        )?;
+        Ok(CreatedDeploymentOut {
+            id: deployment.id,
+            name: deployment.name,
+            deployment_type: deployment.deployment_type,
+            team: team.slug,
+            project: project.slug,
+            admin_key,
+        })
+    })
+}
+
+fn unused_name(conn: &mut DbConnection) -> OpResult<DeploymentName> {
+    for _ in 0..20 {
+        let candidate = DeploymentName::generate();
+        if deployments::find_by_name(conn, candidate.as_str())?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(OpError::Conflict("could not find a free deployment name; pass --name".into()))
+}

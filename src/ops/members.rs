@@ -1,0 +1,148 @@
+use serde::Serialize;
+use serde_json::json;
+
+use super::audit::{self, Actor, Event};
+use super::users::require_by_email;
+use super::{OpError, OpResult, projects, teams};
+use crate::db::models::{grants, members, roles};
+use crate::db::{DbConnection, now};
+use crate::domain::{Email, MemberRole, Slug, TeamRole};
+
+#[derive(Debug, Serialize)]
+pub struct MemberOut {
+    pub team: String,
+    pub email: String,
+    pub role: String,
+}
+
+fn require_member(
+    conn: &mut DbConnection,
+    team: &Slug,
+    email: &Email,
+) -> OpResult<(crate::db::models::teams::Team, i64, members::Member)> {
+    let team = teams::require(conn, team)?;
+    let user = require_by_email(conn, email)?;
+    let member = members::find(conn, team.id, user.id)?
+        .ok_or_else(|| OpError::NotFound(format!("{email} is not a member of team {}", team.slug)))?;
+    Ok((team, user.id, member))
+}
+
+pub fn add(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email, role: TeamRole) -> OpResult<MemberOut> {
+    conn.write_transaction(|conn| {
+        let team = teams::require(conn, team)?;
+        let user = require_by_email(conn, email)?;
+        if members::find(conn, team.id, user.id)?.is_some() {
+            return Err(OpError::Conflict(format!("{email} is already a member of team {}", team.slug)));
+        }
+        let member = members::create(
+            conn,
+            &members::NewMember { team_id: team.id, user_id: user.id, role: role.as_str(), created_at: now() },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "member.add",
+                target_type: "member",
+                target_id: member.id.to_string(),
+                team_id: Some(team.id),
+                details: json!({ "user_id": user.id, "role": role.as_str() }),
+            },
+        )?;
+        Ok(MemberOut { team: team.slug, email: user.email, role: role.as_str().into() })
+    })
+}
+
+/// Changes a member's built-in role (dropping any custom roles). Tokens follow at once: every
+/// use reads the current role.
+pub fn set_role(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    team: &Slug,
+    email: &Email,
+    role: TeamRole,
+) -> OpResult<MemberOut> {
+    conn.write_transaction(|conn| {
+        let (team, user_id, member) = require_member(conn, team, email)?;
+        members::set_role(conn, member.id, role.as_str())?;
+        roles::clear_for_member(conn, member.id)?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "member.set_role",
+                target_type: "member",
+                target_id: member.id.to_string(),
+                team_id: Some(team.id),
+                details: json!({ "user_id": user_id, "from": MemberRole::from_stored(&member.role).as_str(), "to": role.as_str() }),
+            },
+        )?;
+        Ok(MemberOut { team: team.slug, email: email.to_string(), role: role.as_str().into() })
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct RemovedOut {
+    pub team: String,
+    pub email: String,
+    pub removed: bool,
+    pub revoked_grants: usize,
+}
+
+/// Removes a member and, in the same transaction, revokes every grant they made in the team.
+/// Their membership id dies with the row, so re-adding them never revives an old token.
+pub fn remove(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email) -> OpResult<RemovedOut> {
+    conn.write_transaction(|conn| {
+        let (team, user_id, member) = require_member(conn, team, email)?;
+        let now = now();
+        let revoked_grants = grants::revoke_for_member(conn, team.id, user_id, "member_removed", now)?;
+        members::delete(conn, member.id)?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "member.remove",
+                target_type: "member",
+                target_id: member.id.to_string(),
+                team_id: Some(team.id),
+                details: json!({ "user_id": user_id, "revoked_grants": revoked_grants }),
+            },
+        )?;
+        Ok(RemovedOut { team: team.slug, email: email.to_string(), removed: true, revoked_grants })
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProjectAdminOut {
+    pub team: String,
+    pub project: String,
+    pub email: String,
+    pub project_admin: bool,
+}
+
+pub fn set_project_admin(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    team: &Slug,
+    project: &Slug,
+    email: &Email,
+    on: bool,
+) -> OpResult<ProjectAdminOut> {
+    conn.write_transaction(|conn| {
+        let (team, user_id, member) = require_member(conn, team, email)?;
+        let project = projects::require_in(conn, &team, project)?;
+        members::set_project_admin(conn, member.id, project.id, on, now())?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "member.set_project_admin",
+                target_type: "member",
+                target_id: member.id.to_string(),
+                team_id: Some(team.id),
+                details: json!({ "user_id": user_id, "project_id": project.id, "project_admin": on }),
+            },
+        )?;
+        Ok(ProjectAdminOut { team: team.slug, project: project.slug, email: email.to_string(), project_admin: on })
+    })
+}

@@ -1,0 +1,133 @@
+//! `portcullis serve`: open and migrate the database, bind, compose the areas, run until
+//! SIGINT/SIGTERM (graceful: in-flight requests finish), then write pending bookkeeping.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+
+use crate::config::{ServeArgs, Settings};
+use crate::db::models::{codes, login_failures, sessions};
+use crate::db::{self, DatabaseUrl, DbPool};
+use crate::http::usage::UsageTracker;
+use crate::http::{AppState, middleware};
+use crate::{api, demo, oauth, ops, passwords, ui};
+
+pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)).max(1);
+    let pool_size = args.db_pool_size.unwrap_or_else(|| (workers as u32 * 4).max(8));
+
+    let (mut conn, applied) = db::pool::connect_and_migrate(url)?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, database = %url, "applied migrations");
+    }
+    // A signing key exists from the start, so the JWK Set is never empty.
+    conn.write_transaction(|conn| ops::signing::current_key(conn).map(drop))?;
+
+    let listener = TcpListener::bind(args.bind)?;
+    let bound = listener.local_addr()?;
+    let settings = Settings::new(&args, bound)?;
+    if args.demo {
+        demo::seed(&mut conn, &settings)?;
+    }
+    drop(conn);
+
+    let is_sqlite = matches!(url, DatabaseUrl::Sqlite(_));
+    let pool = db::pool::build(url, pool_size)?;
+    passwords::warm_up();
+    let state = web::Data::new(AppState { pool, settings, usage: Arc::new(UsageTracker::default()), is_sqlite });
+    tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
+    // Machine-readable for scripts and tests that start the server on port 0.
+    println!("portcullis listening on http://{bound} (issuer {})", state.settings.issuer);
+
+    actix_web::rt::System::new().block_on(run(listener, state, workers, args.demo))
+}
+
+async fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize, demo: bool) -> anyhow::Result<()> {
+    let background = actix_web::rt::spawn(housekeeping(state.clone()));
+    let app_state = state.clone();
+    HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .app_data(web::QueryConfig::default().error_handler(|error, req| {
+                ui::PageError::bad_request(req, format!("The query string is malformed: {error}")).into()
+            }))
+            .wrap(from_fn(middleware::observe))
+            .configure(oauth::configure)
+            .configure(api::configure)
+            .configure(ui::configure)
+            .configure(|cfg| {
+                if demo {
+                    demo::configure(cfg);
+                }
+            })
+            .default_service(web::to(not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run()
+    .await?;
+    background.abort();
+    let pool = state.pool.clone();
+    let usage = state.usage.clone();
+    web::block(move || usage.flush(&pool)).await??;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    if path.starts_with("/v1/") || path.starts_with("/oauth/") || path.starts_with("/.well-known/") {
+        actix_web::ResponseError::error_response(&api::ApiError::NotFound)
+    } else {
+        actix_web::ResponseError::error_response(&ui::PageError::new(
+            &req,
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is nothing here.",
+        ))
+    }
+}
+
+/// Writes coalesced "last used" times every few seconds; purges expired codes, sessions and
+/// login-failure records every ten minutes.
+async fn housekeeping(state: web::Data<AppState>) {
+    let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
+    let mut ticks: u64 = 0;
+    loop {
+        tick.tick().await;
+        ticks += 1;
+        let pool = state.pool.clone();
+        let usage = state.usage.clone();
+        let purge = ticks % 120 == 1;
+        let result = web::block(move || -> anyhow::Result<()> {
+            usage.flush(&pool)?;
+            if purge {
+                purge_expired(&pool)?;
+            }
+            Ok(())
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "housekeeping failed"),
+            Err(error) => tracing::warn!(%error, "housekeeping could not run"),
+        }
+    }
+}
+
+fn purge_expired(pool: &DbPool) -> anyhow::Result<()> {
+    let mut conn = pool.get()?;
+    let now = db::now();
+    conn.write_transaction(|conn| -> diesel::QueryResult<()> {
+        codes::purge_expired(conn, now - time::Duration::hours(1))?;
+        sessions::purge_expired(conn, now)?;
+        login_failures::purge_before(conn, now - time::Duration::hours(1))?;
+        Ok(())
+    })?;
+    Ok(())
+}

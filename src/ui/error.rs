@@ -1,0 +1,71 @@
+//! Errors on pages: an HTML page with a message and the request id that also appears in the
+//! log line of the request.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+use super::pages::ErrorPage;
+use crate::http::DbError;
+use crate::http::middleware::RequestId;
+
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub message: String,
+    pub request_id: String,
+}
+
+impl PageError {
+    pub fn new(req: &HttpRequest, status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+        PageError { status, title, message: message.into(), request_id }
+    }
+
+    pub fn bad_request(req: &HttpRequest, message: impl Into<String>) -> Self {
+        Self::new(req, StatusCode::BAD_REQUEST, "Bad request", message)
+    }
+
+    pub fn forbidden(req: &HttpRequest, message: impl Into<String>) -> Self {
+        Self::new(req, StatusCode::FORBIDDEN, "Forbidden", message)
+    }
+
+    pub fn not_found(req: &HttpRequest) -> Self {
+        Self::new(req, StatusCode::NOT_FOUND, "Not found", "There is nothing here.")
+    }
+
+    /// A server fault: the cause goes to the log (under this request's id), not to the page.
+    pub fn server(req: &HttpRequest, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "page failed");
+        Self::new(
+            req,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "The server could not complete the request. Try again; if it keeps failing, report the reference below.",
+        )
+    }
+
+    /// Adapter for `map_err` on database calls.
+    pub fn db(req: &HttpRequest) -> impl FnOnce(DbError) -> PageError + '_ {
+        move |error| PageError::server(req, error)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        super::render(
+            self.status,
+            &ErrorPage { title: self.title, message: &self.message, request_id: &self.request_id },
+        )
+    }
+}

@@ -1,0 +1,207 @@
+//! "Authorized applications": the grants a person made (`/settings/authorized-apps`) and, for
+//! team admins, every grant on their team (`/teams/<slug>/settings/authorized-apps`), each
+//! with a CSRF-protected Revoke that takes effect at once.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::pages::{Account, GrantRow, GrantsPage};
+use super::session::SessionUser;
+use super::{PageError, render, see_other, session};
+use crate::db::models::grants::{self, GrantListing, ListFor};
+use crate::db::models::{members, teams};
+use crate::domain::{MemberRole, Slug};
+use crate::http::params::Params;
+use crate::http::{AppState, body, client_ip};
+use crate::ops::{self, Actor, OpError, rfc3339};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/settings/authorized-apps", web::get().to(mine))
+        .route("/settings/authorized-apps/{grant_id}/revoke", web::post().to(revoke_mine))
+        .route("/teams/{slug}/settings", web::get().to(team_settings))
+        .route("/teams/{slug}/settings/authorized-apps", web::get().to(team_grants))
+        .route("/teams/{slug}/settings/authorized-apps/{grant_id}/revoke", web::post().to(revoke_on_team));
+}
+
+/// The signed-in user, or a redirect to the login page that comes back here.
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Result<SessionUser, HttpResponse>, PageError> {
+    match session::current(req, state).await.map_err(PageError::db(req))? {
+        Some(user) => Ok(Ok(user)),
+        None => {
+            let next = url::form_urlencoded::byte_serialize(req.uri().to_string().as_bytes()).collect::<String>();
+            Ok(Err(see_other(&format!("/login?next={next}"))))
+        }
+    }
+}
+
+fn rows(listings: Vec<GrantListing>) -> Vec<GrantRow> {
+    listings
+        .into_iter()
+        .map(|g| GrantRow {
+            id: g.id,
+            app_name: g.app_name,
+            user_email: g.user_email,
+            team: g.team_name,
+            project: g.project_name,
+            created: rfc3339(g.created_at),
+            last_used: g.last_used_at.map(rfc3339),
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct Notice {
+    revoked: Option<String>,
+}
+
+fn notice(query: &Notice) -> Option<String> {
+    query.revoked.as_ref().map(|_| "Access revoked. The application's tokens stopped working immediately.".to_owned())
+}
+
+async fn mine(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<Notice>,
+) -> Result<HttpResponse, PageError> {
+    let user = match signed_in(&req, &state).await? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    let user_id = user.user.id;
+    let listings = state
+        .db(move |conn| grants::list(conn, ListFor::User(user_id)))
+        .await
+        .map_err(PageError::db(&req))?
+        .map_err(|e| PageError::server(&req, e))?;
+    let teams = state
+        .db(move |conn| teams::list_for_user(conn, user_id))
+        .await
+        .map_err(PageError::db(&req))?
+        .map_err(|e| PageError::server(&req, e))?;
+    let links = teams
+        .into_iter()
+        .filter(|(_, role)| MemberRole::from_stored(role) == MemberRole::Admin)
+        .map(|(t, _)| t)
+        .map(|t| {
+            (format!("/teams/{}/settings/authorized-apps", t.slug), format!("All authorizations on team {}", t.name))
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &GrantsPage {
+            account: Account::from(&user),
+            heading: "Authorized applications".into(),
+            intro: "Applications you have allowed to act on your behalf. Revoking one ends its access at once.".into(),
+            notice: notice(&query),
+            grants: rows(listings),
+            show_user: false,
+            revoke_base: "/settings/authorized-apps".into(),
+            links,
+        },
+    ))
+}
+
+async fn team_settings(path: web::Path<String>) -> HttpResponse {
+    see_other(&format!(
+        "/teams/{}/settings/authorized-apps",
+        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
+    ))
+}
+
+async fn team_grants(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<Notice>,
+) -> Result<HttpResponse, PageError> {
+    let user = match signed_in(&req, &state).await? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+    let user_id = user.user.id;
+    let found = state
+        .db(move |conn| -> diesel::QueryResult<Option<(teams::Team, Vec<GrantListing>)>> {
+            let Some(team) = teams::find_by_slug(conn, slug.as_str())? else {
+                return Ok(None);
+            };
+            let is_admin = members::find(conn, team.id, user_id)?
+                .is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
+            if !is_admin {
+                return Ok(None);
+            }
+            let listings = grants::list(conn, ListFor::Team(team.id))?;
+            Ok(Some((team, listings)))
+        })
+        .await
+        .map_err(PageError::db(&req))?
+        .map_err(|e| PageError::server(&req, e))?;
+    // Not an admin and no such team look the same.
+    let Some((team, listings)) = found else {
+        return Err(PageError::not_found(&req));
+    };
+    Ok(render(
+        StatusCode::OK,
+        &GrantsPage {
+            account: Account::from(&user),
+            heading: format!("Authorizations on {}", team.name),
+            intro: "Every application that members of this team have authorized. As a team admin you can revoke any of them.".into(),
+            notice: notice(&query),
+            grants: rows(listings),
+            show_user: true,
+            revoke_base: format!("/teams/{}/settings/authorized-apps", team.slug),
+            links: vec![("/settings/authorized-apps".into(), "Your own authorized applications".into())],
+        },
+    ))
+}
+
+/// Revokes after checking the session and the form's CSRF token; `back` is where to return.
+async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+    grant_id: i64,
+    back: String,
+) -> Result<HttpResponse, PageError> {
+    let body =
+        body::read(payload, 4 * 1024).await.map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
+    let params = Params::parse(&body);
+    let user = match signed_in(&req, &state).await? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(redirect),
+    };
+    if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
+        return Err(PageError::forbidden(&req, "This form has expired. Go back, reload the page and try again."));
+    }
+    let user_id = user.user.id;
+    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
+    let result = state
+        .db(move |conn| ops::grants::revoke_as_user(conn, &actor, user_id, grant_id))
+        .await
+        .map_err(PageError::db(&req))?;
+    match result {
+        Ok(()) => Ok(see_other(&format!("{back}?revoked=1"))),
+        Err(OpError::NotFound(_)) => Err(PageError::not_found(&req)),
+        Err(other) => Err(PageError::server(&req, other)),
+    }
+}
+
+async fn revoke_mine(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    revoke(req, state, payload, path.into_inner(), "/settings/authorized-apps".into()).await
+}
+
+async fn revoke_on_team(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, i64)>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let (slug, grant_id) = path.into_inner();
+    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
+    revoke(req, state, payload, grant_id, format!("/teams/{slug}/settings/authorized-apps")).await
+}

@@ -1,0 +1,206 @@
+//! `/login` and `/logout` (SPEC §6): Argon2id verification (timing-safe for unknown accounts),
+//! a fresh session id on login, throttling per account and per client address, and a return
+//! only ever to a same-origin path.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use time::Duration;
+use url::Url;
+
+use super::pages::LoginPage;
+use super::{PageError, render, see_other, session};
+use crate::db::models::{login_failures, users};
+use crate::db::now;
+use crate::http::params::Params;
+use crate::http::{AppState, body, client_ip};
+use crate::passwords;
+
+/// Failed logins allowed per account and per address within [`WINDOW`] (SPEC §6).
+const MAX_FAILURES: i64 = 10;
+const WINDOW: Duration = Duration::minutes(15);
+const DEFAULT_NEXT: &str = "/settings/authorized-apps";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login", web::get().to(show))
+        .route("/login", web::post().to(submit))
+        .route("/logout", web::post().to(logout));
+}
+
+/// Where to go after login: only a path on this server. Anything else (absolute URLs,
+/// scheme-relative `//host`, backslash tricks, control characters) falls back to the default.
+pub fn safe_next(issuer: &str, next: Option<&str>) -> String {
+    let Some(next) = next else {
+        return DEFAULT_NEXT.to_owned();
+    };
+    let looks_local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 4096
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    let same_origin = Url::parse(issuer)
+        .and_then(|base| base.join(next).map(|joined| (base, joined)))
+        .is_ok_and(|(base, joined)| joined.origin() == base.origin());
+    if looks_local && same_origin { next.to_owned() } else { DEFAULT_NEXT.to_owned() }
+}
+
+#[derive(serde::Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, PageError> {
+    let next = safe_next(&state.settings.issuer, query.next.as_deref());
+    if session::current(&req, &state).await.map_err(PageError::db(&req))?.is_some() {
+        return Ok(see_other(&next));
+    }
+    Ok(render(StatusCode::OK, &LoginPage { error: None, email: "", next: &next }))
+}
+
+/// Login CSRF defence without a pre-session token: browsers send `Origin` (and
+/// `Sec-Fetch-Site`) on form posts, so a cross-site post is recognisable and refused.
+pub fn is_cross_site(req: &HttpRequest, issuer: &str) -> bool {
+    let headers = req.headers();
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return true;
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => false,
+        Some(origin) => {
+            Url::parse(issuer).map(|issuer| issuer.origin().ascii_serialization() != origin).unwrap_or(true)
+        }
+    }
+}
+
+enum Outcome {
+    Throttled { retry_after: i64 },
+    Failed,
+    Succeeded { user_id: i64 },
+}
+
+async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    if is_cross_site(&req, &state.settings.issuer) {
+        return Err(PageError::forbidden(&req, "Cross-site login attempts are refused."));
+    }
+    let body =
+        body::read(payload, 8 * 1024).await.map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
+    let params = Params::parse(&body);
+    let field = |name| params.get(name).ok().flatten().unwrap_or_default().to_owned();
+    let (email_input, password) = (field("email"), field("password"));
+    let next = safe_next(&state.settings.issuer, params.get("next").ok().flatten());
+    let email = email_input.trim().to_lowercase();
+    let ip = client_ip(&req).unwrap_or_default();
+
+    let outcome = state
+        .db(move |conn| -> anyhow::Result<Outcome> {
+            let now = now();
+            let recent = login_failures::recent(conn, &email, &ip, now - WINDOW)?;
+            if let Some(oldest) =
+                recent.iter().filter(|(count, _)| *count >= MAX_FAILURES).filter_map(|(_, oldest)| *oldest).max()
+            {
+                let retry_after = (oldest + WINDOW - now).whole_seconds().max(1);
+                return Ok(Outcome::Throttled { retry_after });
+            }
+            let user = users::find_by_email(conn, &email)?;
+            let verified = passwords::verify(user.as_ref().map(|u| u.password_hash.as_str()), &password);
+            match user {
+                Some(user) if verified && user.disabled_at.is_none() => {
+                    login_failures::clear_for_email(conn, &email)?;
+                    Ok(Outcome::Succeeded { user_id: user.id })
+                }
+                _ => {
+                    login_failures::record(conn, &email, &ip, now)?;
+                    Ok(Outcome::Failed)
+                }
+            }
+        })
+        .await
+        .map_err(PageError::db(&req))?
+        .map_err(|e| PageError::server(&req, e))?;
+
+    match outcome {
+        Outcome::Throttled { retry_after } => {
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                &LoginPage {
+                    error: Some("Too many failed attempts. Wait a while and try again."),
+                    email: &email_input,
+                    next: &next,
+                },
+            );
+            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            Ok(response)
+        }
+        Outcome::Failed => Ok(render(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage { error: Some("Incorrect email or password."), email: &email_input, next: &next },
+        )),
+        Outcome::Succeeded { user_id } => {
+            let cookie = session::start(&req, &state, user_id).await.map_err(PageError::db(&req))?;
+            let mut response = see_other(&next);
+            set_cookie(&mut response, &cookie);
+            Ok(response)
+        }
+    }
+}
+
+fn set_cookie(response: &mut HttpResponse, cookie: &Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let body =
+        body::read(payload, 4 * 1024).await.map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
+    let params = Params::parse(&body);
+    let Some(current) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
+        return Ok(see_other("/login"));
+    };
+    if !current.csrf_matches(params.get("csrf_token").ok().flatten()) {
+        return Err(PageError::forbidden(&req, "This form has expired. Go back, reload the page and try again."));
+    }
+    let cookie = session::end(&req, &state).await.map_err(PageError::db(&req))?;
+    let mut response = see_other("/login");
+    set_cookie(&mut response, &cookie);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_this_origin() {
+        let issuer = "https://auth.example.com";
+        assert_eq!(safe_next(issuer, Some("/oauth/authorize?client_id=x&a=b")), "/oauth/authorize?client_id=x&a=b");
+        for evil in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/ok\r\nSet-Cookie: x=y",
+            "",
+        ] {
+            assert_eq!(safe_next(issuer, Some(evil)), DEFAULT_NEXT, "{evil:?}");
+        }
+        assert_eq!(safe_next(issuer, None), DEFAULT_NEXT);
+    }
+}
