@@ -25,7 +25,9 @@ impl RedirectUri {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https"));
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        // WHATWG parsing turns `https:///cb` into `https://cb/`; the URI as written has no host.
+        let authority = value.split_once("://").map(|(_, rest)| rest);
+        if url.host_str().is_none_or(str::is_empty) || authority.is_none_or(|rest| rest.starts_with('/')) {
             return Err(invalid("a host is required"));
         }
         if value.contains('#') {

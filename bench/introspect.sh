@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Load test of POST /oauth/introspect on the release binary, with GET /healthz as the
+# "handler that does no work" baseline. See bench/README.md.
+#
+#   bench/introspect.sh [sqlite|postgres|all]     (default: all)
+#
+# Environment (defaults in brackets):
+#   USERS [1000] GRANTS_PER_USER [100] PROJECTS [10]   size of the seeded token pool
+#   CONNECTIONS [64] THREADS [2] DURATION [20s] WARMUP [3s]   wrk settings
+#   PG_URL [postgres://postgres@127.0.0.1:5432]   server to create a throwaway database on
+#   SKIP_BUILD [0]   1: use the binary as it is (BIN [target/release/portcullis])
+#   KEEP [0]         1: keep the work directory (database, tokens, logs)
+#   RESULTS [bench/results]   where each run's wrk output and summary are written
+#   Extra server settings pass through: PORTCULLIS_WORKERS, PORTCULLIS_DB_POOL_SIZE.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WHICH=${1:-all}
+USERS=${USERS:-1000}
+GRANTS_PER_USER=${GRANTS_PER_USER:-100}
+PROJECTS=${PROJECTS:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-3s}
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+BIN=${BIN:-$ROOT/target/release/portcullis}
+LUA=$ROOT/bench/introspect.lua
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=${RESULTS:-$ROOT/bench/results}/$STAMP
+
+case $WHICH in sqlite|postgres|all) ;; *) echo "usage: $0 [sqlite|postgres|all]" >&2; exit 2 ;; esac
+for tool in wrk curl python3 base64; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk curl)" >&2; exit 1; }
+done
+if [[ $WHICH != sqlite ]]; then
+  command -v psql >/dev/null || { echo "missing psql (apt-get install -y postgresql-client)" >&2; exit 1; }
+fi
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+  echo "== cargo build --release" >&2
+  cargo build --release --quiet
+fi
+[[ -x $BIN ]] || { echo "no $BIN: run cargo build --release" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
+mkdir -p "$RESULTS"
+SERVER_PID=""
+PG_DB=""
+
+stop_server() {
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+cleanup() {
+  stop_server
+  if [[ -n $PG_DB ]]; then
+    psql -X -q -d "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
+      || echo "warning: could not drop database $PG_DB" >&2
+    PG_DB=""
+  fi
+  if [[ ${KEEP:-0} == 1 ]]; then echo "work directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Server CPU time (user+system) in clock ticks, from /proc.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+start_server() { # URL LOGFILE -> sets SERVER_PID, BASE
+  local url=$1 log=$2
+  PORTCULLIS_LOG=warn "$BIN" --database-url "$url" serve --bind 127.0.0.1:0 >"$log.out" 2>"$log.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 300); do
+    if BASE=$(grep -o -m1 'listening on http://[0-9.:]*' "$log.out" 2>/dev/null); then
+      BASE=${BASE#listening on }
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log.err" >&2; echo "server exited" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "server did not start" >&2; exit 1
+}
+
+introspect_once() { # TOKEN -> body
+  curl -sS --fail-with-body -u "$BACKEND" --data-urlencode "token=$1" "$BASE/oauth/introspect"
+}
+
+verify_real_path() { # TOKENS_FILE
+  local tokens=$1 total body line
+  total=$(wc -l <"$tokens")
+  for line in 1 $((total / 2)) "$total"; do
+    body=$(introspect_once "$(sed -n "${line}p" "$tokens")")
+    [[ $body == '{"active":true,'* ]] || { echo "token on line $line is not active: $body" >&2; exit 1; }
+  done
+  echo "   line $total: $body" >&2
+  # Same shape, unknown secret; and a real token with one character changed in the prefix.
+  body=$(introspect_once "project:bench:p0|AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+  [[ $body == '{"active":false}' ]] || { echo "unknown token answered $body" >&2; exit 1; }
+  body=$(introspect_once "$(sed -n 1p "$tokens" | sed 's/^project:bench:p0/project:bench:p1/')")
+  [[ $body == '{"active":false}' ]] || { echo "altered token answered $body" >&2; exit 1; }
+  local status
+  status=$(curl -s -o /dev/null -w '%{http_code}' -u "${BACKEND%%:*}:wrong" --data-urlencode "token=x" \
+    "$BASE/oauth/introspect")
+  [[ $status == 401 ]] || { echo "wrong backend secret answered $status, expected 401" >&2; exit 1; }
+  echo "   verified: 3 seeded tokens active, unknown and altered tokens {\"active\":false}, bad secret 401" >&2
+}
+
+SUMMARY=$RESULTS/summary.tsv
+printf 'endpoint\tdatabase\treq_per_s\tp50\tp99\tnon200\tinactive\tsocket_errors\tserver_cpu_pct\n' >"$SUMMARY"
+
+run_wrk() { # NAME DB_LABEL wrk-script-args...
+  local name=$1 db=$2; shift 2
+  local out=$RESULTS/$name-$db.txt
+  echo "== $name on $db: warm-up $WARMUP, then $DURATION, $THREADS threads, $CONNECTIONS connections" >&2
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$BASE" -- "$@" >/dev/null
+  local before after hz=$(getconf CLK_TCK) t0 t1
+  before=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s.%N)
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" -- "$@" | tee "$out" >&2
+  after=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
+  local cpu
+  cpu=$(awk -v a="$after" -v b="$before" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
+    'BEGIN { printf "%.0f", 100 * (a - b) / hz / (t1 - t0) }')
+  echo "   server process CPU: ${cpu}% (200% = both cores)" >&2
+  local rps p50 p99 non200 inactive sockerr
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+  p50=$(awk '$1 == "50%" {print $2}' "$out")
+  p99=$(awk '$1 == "99%" {print $2}' "$out")
+  non200=$(grep -o 'non200=[0-9]*' "$out" | cut -d= -f2)
+  inactive=$(grep -o 'inactive=[0-9]*' "$out" | cut -d= -f2)
+  sockerr=$(grep -o 'socket_errors=[0-9]*' "$out" | cut -d= -f2)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$db" "$rps" "$p50" "$p99" "$non200" "$inactive" \
+    "$sockerr" "$cpu" >>"$SUMMARY"
+  if [[ $non200 != 0 || $inactive != 0 || $sockerr != 0 ]]; then
+    echo "!! $name on $db: $non200 non-200, $inactive inactive answers, $sockerr socket errors" >&2
+    FAILED=1
+  fi
+}
+
+bench_database() { # LABEL URL
+  local db=$1 url=$2
+  local tokens=$WORK/tokens-$db.txt
+  echo "== seeding $db: $USERS users x $GRANTS_PER_USER grants" >&2
+  python3 "$ROOT/bench/seed.py" --portcullis "$BIN" --database-url "$url" --users "$USERS" \
+    --grants-per-user "$GRANTS_PER_USER" --projects "$PROJECTS" --tokens "$tokens" --backend "$WORK/backend-$db"
+  BACKEND=$(tr -d '\n' <"$WORK/backend-$db")
+  local auth
+  auth=$(printf '%s' "$BACKEND" | base64 -w0)
+  start_server "$url" "$WORK/server-$db"
+  echo "== server $BASE ($db)" >&2
+  verify_real_path "$tokens"
+  run_wrk introspect "$db" "$tokens" "$THREADS" "$auth"
+  run_wrk healthz "$db" - "$THREADS"
+  if grep -qiE 'error|panic' "$WORK/server-$db.err"; then
+    echo "!! server log ($db) has errors:" >&2; grep -iE 'error|panic' "$WORK/server-$db.err" | sort | uniq -c | head >&2
+  fi
+  cp "$WORK/server-$db.err" "$RESULTS/server-$db.log"
+  stop_server
+}
+
+FAILED=0
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo ' (src modified)')"
+  echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "pool: $((USERS * GRANTS_PER_USER)) grants ($USERS users x $GRANTS_PER_USER), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+  echo "server: PORTCULLIS_LOG=warn PORTCULLIS_WORKERS=${PORTCULLIS_WORKERS:-default} PORTCULLIS_DB_POOL_SIZE=${PORTCULLIS_DB_POOL_SIZE:-default}"
+} >"$RESULTS/env.txt"
+
+if [[ $WHICH == sqlite || $WHICH == all ]]; then
+  bench_database sqlite "sqlite://$WORK/bench.sqlite"
+fi
+if [[ $WHICH == postgres || $WHICH == all ]]; then
+  PG_DB="bench_$(date +%s)_$RANDOM"
+  psql -X -q -d "$PG_URL/postgres" -c "CREATE DATABASE \"$PG_DB\"" >/dev/null
+  bench_database postgres "$PG_URL/$PG_DB"
+fi
+
+echo
+cat "$RESULTS/env.txt"
+column -t -s $'\t' "$SUMMARY"
+echo "(raw output in $RESULTS)"
+exit "$FAILED"

@@ -1,0 +1,78 @@
+//! Discovery metadata (RFC 8414), JWKS, health, and answers to unknown paths.
+
+use serde_json::Value;
+
+use crate::harness::http;
+use crate::world::World;
+
+#[test]
+fn metadata_lists_every_endpoint_with_the_configured_issuer_whatever_the_host_header() {
+    let world = World::with_env(&[("PORTCULLIS_ISSUER", "https://auth.example.com")]);
+    let response = http()
+        .get(world.url("/.well-known/oauth-authorization-server"))
+        .header("host", "evil.example")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "http")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().unwrap();
+    assert!(!text.contains("evil.example"), "{text}");
+    let metadata: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(metadata["issuer"], "https://auth.example.com");
+    for (member, path) in [
+        ("authorization_endpoint", "/oauth/authorize"),
+        ("token_endpoint", "/oauth/token"),
+        ("introspection_endpoint", "/oauth/introspect"),
+        ("revocation_endpoint", "/oauth/revoke"),
+        ("jwks_uri", "/.well-known/jwks.json"),
+    ] {
+        assert_eq!(metadata[member], format!("https://auth.example.com{path}"), "{member}");
+    }
+    assert_eq!(metadata["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(metadata["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(metadata["scopes_supported"], serde_json::json!(["project", "team"]));
+    assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
+    let grants = metadata["grant_types_supported"].as_array().unwrap();
+    assert!(grants.contains(&"authorization_code".into()) && grants.contains(&"refresh_token".into()));
+    for member in [
+        "token_endpoint_auth_methods_supported",
+        "introspection_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_methods_supported",
+    ] {
+        assert!(metadata[member].as_array().unwrap().contains(&"client_secret_basic".into()), "{member}");
+    }
+    assert!(metadata["token_endpoint_auth_methods_supported"].as_array().unwrap().contains(&"none".into()));
+}
+
+#[test]
+fn jwks_publishes_an_ed25519_key() {
+    let world = World::new();
+    let jwks: Value = http().get(world.url("/.well-known/jwks.json")).send().unwrap().json().unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+    assert!(key["kid"].is_string() && key["x"].is_string());
+    assert!(key.get("d").is_none(), "never the private part");
+}
+
+#[test]
+fn health_and_readiness() {
+    let world = World::new();
+    assert_eq!(http().get(world.url("/healthz")).send().unwrap().status(), 200);
+    let ready: Value = http().get(world.url("/readyz")).send().unwrap().json().unwrap();
+    assert_eq!(ready["status"], "ready");
+}
+
+#[test]
+fn unknown_paths_are_404_in_the_shape_of_their_area() {
+    let world = World::new();
+    let api = http().get(world.url("/v1/nothing")).send().unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.json::<Value>().unwrap()["code"], "not_found");
+    let page = http().get(world.url("/nothing")).send().unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().unwrap().contains("Not found"));
+}

@@ -1,0 +1,18 @@
+//! Integration tests: each test starts the real `portcullis` binary on its own database and
+//! drives it over HTTP and its CLI. With `TEST_DATABASE_URL=postgres://…/postgres` every test
+//! gets a fresh PostgreSQL database instead of a SQLite file.
+
+mod harness;
+mod world;
+
+mod authorize;
+mod check;
+mod cli;
+mod discovery;
+mod instances;
+mod introspect;
+mod lifecycle;
+mod login;
+mod pages;
+mod refresh;
+mod token;

@@ -1,0 +1,433 @@
+//! The token endpoint (SPEC §4 "Token endpoint rules"). Negative tests are named after the
+//! attack they stop.
+
+use std::sync::{Arc, Barrier};
+
+use serde_json::Value;
+
+use crate::harness::{http, pkce};
+use crate::world::{App, Grant, World};
+
+struct Setup {
+    world: World,
+    email: String,
+    team: String,
+    project: String,
+    app: App,
+}
+
+fn setup() -> Setup {
+    let world = World::new();
+    let (email, team, project) = world.owner_with_project();
+    let app = world.app(&team);
+    Setup { world, email, team, project, app }
+}
+
+impl Setup {
+    fn code(&self) -> (String, String) {
+        self.world.code_for(&self.email, &self.app, Grant::Project { team: &self.team, project: &self.project })
+    }
+
+    fn post(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::blocking::Response {
+        let request = http().post(self.world.url("/oauth/token")).form(form);
+        match basic {
+            Some((id, secret)) => request.basic_auth(id, Some(secret)),
+            None => request,
+        }
+        .send()
+        .unwrap()
+    }
+
+    fn secret(&self) -> &str {
+        self.app.secret.as_deref().unwrap()
+    }
+}
+
+fn error_of(response: reqwest::blocking::Response) -> (u16, String, Value) {
+    let status = response.status().as_u16();
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    let challenge =
+        response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body: Value = response.json().unwrap();
+    assert!(body["error_description"].is_string(), "{body}");
+    (status, challenge, body)
+}
+
+#[test]
+fn client_secret_basic_issues_a_project_token() {
+    let s = setup();
+    let (code, verifier) = s.code();
+    let response = s.post(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &s.app.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+        Some((&s.app.client_id, s.secret())),
+    );
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    let body: Value = response.json().unwrap();
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["scope"], "project");
+    assert!(
+        body.get("expires_in").is_none() && body.get("refresh_token").is_none(),
+        "tokens do not expire by default: {body}"
+    );
+    let token = body["access_token"].as_str().unwrap();
+    let (prefix, secret) = token.split_once('|').unwrap();
+    assert_eq!(prefix, format!("project:{}:{}", s.team, s.project));
+    assert!(
+        secret.len() >= 32 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+        "URL-safe: {token}"
+    );
+}
+
+#[test]
+fn client_secret_post_and_basic_with_a_matching_body_client_id_work() {
+    let s = setup();
+    let (code, verifier) = s.code();
+    let response = s.post(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &s.app.redirect_uri),
+            ("code_verifier", &verifier),
+            ("client_id", &s.app.client_id),
+            ("client_secret", s.secret()),
+        ],
+        None,
+    );
+    assert_eq!(response.status(), 200);
+    let (code, verifier) = s.code();
+    let response = s.post(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &s.app.redirect_uri),
+            ("code_verifier", &verifier),
+            ("client_id", &s.app.client_id),
+        ],
+        Some((&s.app.client_id, s.secret())),
+    );
+    assert_eq!(response.status(), 200);
+}
+
+#[test]
+fn basic_credentials_are_form_url_decoded() {
+    let s = setup();
+    let (code, verifier) = s.code();
+    // RFC 6749 §2.3.1: id and secret are form-encoded before Basic; unreserved characters
+    // may be encoded too, and must decode to the same values.
+    let encoded_id: String = s.app.client_id.chars().map(|c| format!("%{:02X}", c as u32)).collect();
+    let response = s.post(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &s.app.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+        Some((&encoded_id, s.secret())),
+    );
+    assert_eq!(response.status(), 200);
+}
+
+#[test]
+fn public_clients_authenticate_with_none_and_pkce() {
+    let world = World::new();
+    let (email, team, project) = world.owner_with_project();
+    let app = world.public_app(&team);
+    let tokens = world.tokens(&email, &app, Grant::Project { team: &team, project: &project });
+    assert!(tokens["access_token"].as_str().unwrap().starts_with("project:"));
+}
+
+#[test]
+fn bad_client_credentials_are_401_invalid_client() {
+    let s = setup();
+    let (code, verifier) = s.code();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", s.app.redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let (status, challenge, body) = error_of(s.post(&form, Some((&s.app.client_id, "wrong-secret"))));
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert!(challenge.starts_with("Basic"), "WWW-Authenticate: Basic when Basic was used");
+    let (status, _, body) = error_of(s.post(&form, Some(("no-such-client", "x"))));
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    let mut with_id = form.to_vec();
+    with_id.push(("client_id", &s.app.client_id));
+    let (status, _, body) = error_of(s.post(&with_id, None));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "a confidential client must authenticate"
+    );
+    let mut posted = form.to_vec();
+    posted.extend([("client_id", s.app.client_id.as_str()), ("client_secret", "wrong")]);
+    let (status, _, body) = error_of(s.post(&posted, None));
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    // Two authentication methods at once, or Basic for one client and a body id of another.
+    let mut both = form.to_vec();
+    both.extend([("client_id", s.app.client_id.as_str()), ("client_secret", s.secret())]);
+    let (status, _, body) = error_of(s.post(&both, Some((&s.app.client_id, s.secret()))));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    let mut other_id = form.to_vec();
+    other_id.push(("client_id", "someone-else"));
+    let (status, _, _) = error_of(s.post(&other_id, Some((&s.app.client_id, s.secret()))));
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn code_injection_a_code_issued_to_one_client_is_useless_to_another() {
+    let s = setup();
+    let other = s.world.app(&s.team);
+    let (code, verifier) = s.code();
+    let response = s.post(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &s.app.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+        Some((&other.client_id, other.secret.as_deref().unwrap())),
+    );
+    let (status, _, body) = error_of(response);
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[test]
+fn redirect_uri_must_equal_the_authorization_requests() {
+    let world = World::new();
+    let (email, team, project) = world.owner_with_project();
+    let out = world.cli(&[
+        "admin",
+        "app",
+        "create",
+        "--team",
+        &team,
+        "--name",
+        "Two URIs",
+        "--redirect-uri",
+        "https://a.example/one",
+        "--redirect-uri",
+        "https://a.example/two",
+    ]);
+    let app = App {
+        client_id: out["client_id"].as_str().unwrap().into(),
+        secret: out["client_secret"].as_str().map(Into::into),
+        redirect_uri: "https://a.example/one".into(),
+    };
+    let (code, verifier) = world.code_for(&email, &app, Grant::Project { team: &team, project: &project });
+    let post = |form: &[(&str, &str)]| {
+        http()
+            .post(world.url("/oauth/token"))
+            .basic_auth(&app.client_id, app.secret.as_deref())
+            .form(form)
+            .send()
+            .unwrap()
+    };
+    let (status, _, body) =
+        error_of(post(&[("grant_type", "authorization_code"), ("code", &code), ("code_verifier", &verifier)]));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")), "missing redirect_uri");
+    let (status, _, body) = error_of(post(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code),
+        ("redirect_uri", "https://a.example/two"),
+        ("code_verifier", &verifier),
+    ]));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "another registered URI is still wrong");
+}
+
+#[test]
+fn pkce_a_wrong_or_missing_verifier_is_invalid_grant() {
+    let s = setup();
+    for verifier in [Some("x".repeat(43)), Some("short".to_owned()), None] {
+        let (code, _) = s.code();
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", s.app.redirect_uri.as_str()),
+        ];
+        if let Some(v) = &verifier {
+            form.push(("code_verifier", v));
+        }
+        let (status, _, body) = error_of(s.post(&form, Some((&s.app.client_id, s.secret()))));
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{verifier:?}");
+    }
+}
+
+#[test]
+fn pkce_downgrade_a_verifier_for_a_code_issued_without_a_challenge_is_refused() {
+    let s = setup();
+    let browser = s.world.login(&s.email);
+    let query: Vec<(String, String)> = [
+        ("response_type", "code"),
+        ("client_id", s.app.client_id.as_str()),
+        ("redirect_uri", s.app.redirect_uri.as_str()),
+        ("state", "x"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let response =
+        s.world.consent(&browser, &query, &[("team", &s.team), ("project", &s.project), ("decision", "approve")]);
+    let code = crate::harness::param(&crate::harness::location(&response), "code").unwrap();
+    let (verifier, _) = pkce();
+    let (status, _, body) = error_of(s.post(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &s.app.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+        Some((&s.app.client_id, s.secret())),
+    ));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+}
+
+#[test]
+fn code_replay_fails_and_revokes_the_tokens_of_the_first_redemption() {
+    let s = setup();
+    let backend = s.world.backend();
+    let (code, verifier) = s.code();
+    let first = s.world.exchange(&s.app, &code, &verifier);
+    assert_eq!(first.status(), 200);
+    let token = first.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned();
+    assert!(s.world.is_active(&backend, &token));
+    let (status, _, body) = error_of(s.world.exchange(&s.app, &code, &verifier));
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(!s.world.is_active(&backend, &token), "the replay revoked the first token");
+}
+
+#[test]
+fn race_twenty_concurrent_redemptions_yield_exactly_one_token() {
+    let s = setup();
+    let (code, verifier) = s.code();
+    let barrier = Arc::new(Barrier::new(20));
+    let url = s.world.url("/oauth/token");
+    let handles: Vec<_> = (0..20)
+        .map(|_| {
+            let (barrier, url, code, verifier, app) =
+                (barrier.clone(), url.clone(), code.clone(), verifier.clone(), s.app.clone());
+            std::thread::spawn(move || {
+                let client = http();
+                barrier.wait();
+                client
+                    .post(&url)
+                    .basic_auth(&app.client_id, app.secret.as_deref())
+                    .form(&[
+                        ("grant_type", "authorization_code"),
+                        ("code", &code),
+                        ("redirect_uri", &app.redirect_uri),
+                        ("code_verifier", &verifier),
+                    ])
+                    .send()
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), 19, "{statuses:?}");
+}
+
+#[test]
+fn malformed_requests_get_rfc_errors_never_500() {
+    let s = setup();
+    let auth = Some((s.app.client_id.as_str(), s.secret()));
+    let expect = |response: reqwest::blocking::Response, status: u16, error: &str| {
+        let (got, _, body) = error_of(response);
+        assert_eq!((got, body["error"].as_str()), (status, Some(error)), "{body}");
+    };
+    expect(s.post(&[("code", "x")], auth), 400, "invalid_request");
+    expect(s.post(&[("grant_type", "password"), ("username", "a")], auth), 400, "unsupported_grant_type");
+    expect(s.post(&[("grant_type", "client_credentials")], auth), 400, "unsupported_grant_type");
+    expect(
+        s.post(&[("grant_type", "authorization_code"), ("grant_type", "authorization_code"), ("code", "x")], auth),
+        400,
+        "invalid_request",
+    );
+    expect(
+        s.post(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "a"),
+                ("code", "b"),
+                ("redirect_uri", &s.app.redirect_uri),
+            ],
+            auth,
+        ),
+        400,
+        "invalid_request",
+    );
+    expect(
+        s.post(&[("grant_type", "authorization_code"), ("redirect_uri", &s.app.redirect_uri)], auth),
+        400,
+        "invalid_request",
+    );
+    expect(
+        s.post(
+            &[("grant_type", "authorization_code"), ("code", "garbage"), ("redirect_uri", &s.app.redirect_uri)],
+            auth,
+        ),
+        400,
+        "invalid_grant",
+    );
+    // Not a form body.
+    let json = http()
+        .post(s.world.url("/oauth/token"))
+        .basic_auth(&s.app.client_id, Some(s.secret()))
+        .json(&serde_json::json!({"grant_type": "authorization_code"}))
+        .send()
+        .unwrap();
+    expect(json, 400, "invalid_request");
+    // Oversized body.
+    let huge = "a".repeat(64 * 1024);
+    let big = http()
+        .post(s.world.url("/oauth/token"))
+        .form(&[("grant_type", "authorization_code"), ("code", huge.as_str())])
+        .send()
+        .unwrap();
+    expect(big, 413, "invalid_request");
+    // Garbage bytes.
+    let garbage = http()
+        .post(s.world.url("/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![0xff, 0xfe, b'=', 0x00])
+        .send()
+        .unwrap();
+    assert!(garbage.status().is_client_error());
+    // Malformed Basic header.
+    let malformed = http()
+        .post(s.world.url("/oauth/token"))
+        .header("authorization", "Basic !!!")
+        .form(&[("grant_type", "authorization_code")])
+        .send()
+        .unwrap();
+    expect(malformed, 401, "invalid_client");
+}
+
+#[test]
+fn apps_with_a_token_ttl_get_expires_in_and_a_refresh_token() {
+    let world = World::new();
+    let (email, team, project) = world.owner_with_project();
+    let app = world.expiring_app(&team);
+    let tokens = world.tokens(&email, &app, Grant::Project { team: &team, project: &project });
+    assert_eq!(tokens["expires_in"], 3600);
+    assert!(tokens["refresh_token"].as_str().is_some_and(|t| t.len() >= 43));
+    assert_eq!(tokens["token_type"], "bearer");
+}
+
+#[test]
+fn regenerating_the_secret_invalidates_the_old_one_immediately() {
+    let s = setup();
+    s.world.cli(&["admin", "app", "regenerate-secret", "--client-id", &s.app.client_id]);
+    let (code, verifier) = s.code();
+    let (status, _, body) = error_of(s.world.exchange(&s.app, &code, &verifier));
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+}
