@@ -178,7 +178,7 @@ impl Authorizer for Bridge<'_, '_> {
             until: to_chrono(row.expires_at),
             extensions,
         };
-        self.claimed = Some(row);
+        self.claimed = Some(*row);
         Ok(Some(grant))
     }
 }
@@ -389,7 +389,6 @@ pub enum OAuthFlowError {
 
 /// Runs the validated request through oxide-auth's authorization state machine (checking the
 /// client, the redirect URI and PKCE once more), then applies the user's decision.
-#[allow(clippy::too_many_arguments)]
 pub fn decide(
     conn: &mut DbConnection,
     app: &App,

@@ -85,7 +85,7 @@ async fn token(
                 let refresh_token = params
                     .get("refresh_token")?
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-                match grants::refresh(conn, &app, refresh_token, params.get("scope")?, &policy, ip) {
+                match grants::refresh(conn, &app, refresh_token, params.get("scope")?, &policy, ip, crate::db::now()) {
                     Ok(Ok(tokens)) => Ok(tokens),
                     Ok(Err(RefreshRefused::InvalidGrant)) => {
                         Err(OAuthError::invalid_grant("the refresh token is invalid, expired, revoked or already used"))

@@ -161,7 +161,7 @@ fn check_unverified_limit(conn: &mut DbConnection, app: &App, team_id: i64, poli
 /// What presenting an authorization code found.
 pub enum Claim {
     /// First presentation: the code is now spent, and its contents are the caller's.
-    Claimed(codes::Code),
+    Claimed(Box<codes::Code>),
     /// Unknown or expired code.
     Invalid,
     /// Already redeemed: the grant issued from the first redemption has been revoked.
@@ -180,7 +180,7 @@ pub fn claim_code(conn: &mut DbConnection, code: &str, now: PrimitiveDateTime) -
             return Ok(Claim::Invalid);
         }
         if codes::claim(conn, row.id, now)? {
-            return Ok(Claim::Claimed(row));
+            return Ok(Claim::Claimed(Box::new(row)));
         }
         if let Some(grant_id) = codes::mark_replayed(conn, row.id, now)? {
             revoke_in_tx(conn, &Actor::System, grant_id, "code_replayed")?;
@@ -316,11 +316,11 @@ pub fn refresh(
     requested_scope: Option<&str>,
     policy: &GrantPolicy,
     client_ip: Option<String>,
+    now: PrimitiveDateTime,
 ) -> OpResult<Result<IssuedTokens, RefreshRefused>> {
     let hash = SecretHash::of(presented);
     let actor = Actor::App { client_id: app.client_id.clone(), client_ip };
     conn.write_transaction(|conn| {
-        let now = crate::db::now();
         let Some(token) = refresh_tokens::find_by_hash(conn, hash.as_str())? else {
             return Ok(Err(RefreshRefused::InvalidGrant));
         };
@@ -460,4 +460,113 @@ pub fn revoke_as_user(conn: &mut DbConnection, actor: &Actor, user_id: i64, gran
         revoke_in_tx(conn, actor, grant.id, reason)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Expiry, with the clock passed in: no test sleeps.
+
+    use super::*;
+    use crate::db::DatabaseUrl;
+    use crate::domain::{AppName, DisplayName, Email, Password, RedirectUris};
+    use crate::ops::{self, verify};
+
+    const POLICY: GrantPolicy = GrantPolicy {
+        code_ttl: Duration::minutes(10),
+        refresh_ttl: Duration::days(30),
+        unverified_app_team_limit: 100,
+    };
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        conn: DbConnection,
+        app: App,
+        user_id: i64,
+        team: Slug,
+        project: Slug,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let url: DatabaseUrl = format!("sqlite://{}", dir.path().join("t.db").display()).parse().unwrap();
+        let (mut conn, _) = crate::db::pool::connect_and_migrate(&url).unwrap();
+        let actor = Actor::Cli;
+        let email = Email::parse("ada@example.com").unwrap();
+        let name = DisplayName::parse("Ada").unwrap();
+        let user =
+            ops::users::create(&mut conn, &actor, &email, &name, &Password::parse("long-enough").unwrap()).unwrap();
+        let (team, project) = (Slug::parse("acme").unwrap(), Slug::parse("web").unwrap());
+        ops::teams::create(&mut conn, &actor, &team, &name, &email).unwrap();
+        ops::projects::create(&mut conn, &actor, &team, &project, &name).unwrap();
+        let created = ops::apps::create(
+            &mut conn,
+            &actor,
+            &ops::apps::NewAppParams {
+                team: &team,
+                name: &AppName::parse("Expiring").unwrap(),
+                redirect_uris: &RedirectUris::parse(&["https://c.example/cb"]).unwrap(),
+                public: false,
+                token_ttl: Some(3600),
+            },
+        )
+        .unwrap();
+        let app = apps::find_by_client_id(&mut conn, &created.client_id).unwrap().unwrap();
+        Fixture { _dir: dir, conn, app, user_id: user.id, team, project }
+    }
+
+    impl Fixture {
+        fn code(&mut self) -> String {
+            let approval = Approval {
+                app: &self.app,
+                user_id: self.user_id,
+                team: &self.team,
+                project: ProjectChoice::Existing(&self.project),
+                scope: Scope::Project,
+                redirect_uri: "https://c.example/cb",
+                code_challenge: None,
+            };
+            approve(&mut self.conn, &Actor::Cli, &approval, &POLICY).unwrap()
+        }
+
+        fn tokens(&mut self) -> IssuedTokens {
+            let code = self.code();
+            let Claim::Claimed(row) = claim_code(&mut self.conn, &code, crate::db::now()).unwrap() else {
+                panic!("fresh code")
+            };
+            issue_from_code(&mut self.conn, &self.app, &row, &POLICY, None).unwrap().unwrap()
+        }
+    }
+
+    #[test]
+    fn codes_expire_after_their_ttl() {
+        let mut f = fixture();
+        let code = f.code();
+        let later = crate::db::now() + POLICY.code_ttl + Duration::seconds(1);
+        assert!(matches!(claim_code(&mut f.conn, &code, later).unwrap(), Claim::Invalid));
+        assert!(matches!(claim_code(&mut f.conn, &code, crate::db::now()).unwrap(), Claim::Claimed(_)));
+        assert!(matches!(claim_code(&mut f.conn, &code, crate::db::now()).unwrap(), Claim::Replayed));
+    }
+
+    #[test]
+    fn access_tokens_of_expiring_apps_stop_at_their_expiry() {
+        let mut f = fixture();
+        let tokens = f.tokens();
+        assert_eq!(tokens.expires_in, Some(3600));
+        let now = crate::db::now();
+        assert!(verify::verify(&mut f.conn, &tokens.access_token, now).unwrap().is_some());
+        let after = now + Duration::seconds(3601);
+        assert!(verify::verify(&mut f.conn, &tokens.access_token, after).unwrap().is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_expire_after_their_ttl() {
+        let mut f = fixture();
+        let tokens = f.tokens();
+        let refresh_token = tokens.refresh_token.unwrap();
+        let later = crate::db::now() + POLICY.refresh_ttl + Duration::seconds(1);
+        let refused = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, later).unwrap();
+        assert!(matches!(refused, Err(RefreshRefused::InvalidGrant)));
+        let refreshed = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, crate::db::now()).unwrap();
+        assert!(refreshed.is_ok(), "still valid now");
+    }
 }
