@@ -15,4 +15,5 @@ mod lifecycle;
 mod login;
 mod pages;
 mod refresh;
+mod shutdown;
 mod token;
