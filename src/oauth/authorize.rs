@@ -57,6 +57,10 @@ impl From<diesel::result::Error> for Rejection {
     }
 }
 
+/// The authorization request's parameters, as the consent form carries them back.
+const PROTOCOL_FIELDS: [&str; 7] =
+    ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"];
+
 /// Protocol parameters that must not repeat once the client is trusted (RFC 6749 §3.1).
 const SINGLE: &[&str] = &["response_type", "scope", "state", "code_challenge", "code_challenge_method", "team"];
 
@@ -443,8 +447,15 @@ async fn decide(
     })?;
     let params = Params::parse(&body);
     let Some(user) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
-        // The session ended while the page was open: start over from the same request.
-        return Ok(login_redirect(&format!("/oauth/authorize?{}", String::from_utf8_lossy(&body))));
+        // The session ended while the page was open: start over from the same request (its
+        // protocol parameters only: the stale CSRF token and the choices stay out of the URL).
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for name in PROTOCOL_FIELDS {
+            if let Ok(Some(value)) = params.get(name) {
+                query.append_pair(name, value);
+            }
+        }
+        return Ok(login_redirect(&format!("/oauth/authorize?{}", query.finish())));
     };
     if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
         return Err(PageError::forbidden(

@@ -449,3 +449,24 @@ fn consent_is_never_remembered() {
         .unwrap();
     assert_eq!(response.status(), 200, "the consent page shows again");
 }
+
+#[test]
+fn a_consent_posted_after_the_session_ended_starts_over_at_login_without_leaking_the_form() {
+    let Setup { world, email, team, project, app } = setup();
+    let browser = world.login(&email);
+    let (_, challenge) = pkce();
+    let query = world.authorize_query(&app, "project", &challenge);
+    let page = browser.get(world.url("/oauth/authorize")).query(&query).send().unwrap().text().unwrap();
+    let mut form = hidden_inputs(&page);
+    form.extend([
+        ("team".to_owned(), team),
+        ("project".to_owned(), project),
+        ("decision".to_owned(), "approve".to_owned()),
+    ]);
+    let logged_out = crate::harness::browser();
+    let response = logged_out.post(world.url("/oauth/authorize")).form(&form).send().unwrap();
+    assert_eq!(response.status(), 303);
+    let login = location(&response);
+    assert!(login.starts_with("/login?next=%2Foauth%2Fauthorize%3F"), "{login}");
+    assert!(!login.contains("csrf") && !login.contains("decision"), "{login}");
+}

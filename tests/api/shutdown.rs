@@ -14,7 +14,9 @@ fn sigterm_stops_the_server_cleanly_and_keeps_the_last_used_times() {
 
     let (mut conn, _) = portcullis::db::pool::connect_and_migrate(&world.db.url.parse().unwrap()).unwrap();
     let user = portcullis::db::models::users::find_by_email(&mut conn, &email).unwrap().unwrap();
-    let grants = portcullis::db::models::grants::list(&mut conn, portcullis::db::models::grants::ListFor::User(user.id)).unwrap();
+    let grants =
+        portcullis::db::models::grants::list(&mut conn, portcullis::db::models::grants::ListFor::User(user.id))
+            .unwrap();
     assert_eq!(grants.len(), 1);
     assert!(grants[0].last_used_at.is_some(), "the coalesced last-used write is flushed at shutdown");
 }
