@@ -32,6 +32,6 @@ pub async fn bearer(req: &HttpRequest, state: &AppState) -> Result<Verified, Api
             .await?
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::Unauthorized("the credential is invalid, expired or revoked".into(), INVALID))?;
-    crate::oauth::introspect::note_use(state, &verified);
+    state.usage.note_use(&verified);
     Ok(verified)
 }

@@ -109,6 +109,7 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
             "resource must be {\"team\"}, {\"team\", \"project\"} or {\"deployment\"}".into(),
         ));
     }
+    let usage = state.usage.clone();
     let response = state
         .db_read(move |conn| -> Result<CheckResponse, ApiError> {
             match client_auth::authenticate_caller(conn, &presented) {
@@ -121,6 +122,7 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
             let Some(verified) = verify::verify(conn, &request.token, now()).map_err(ApiError::internal)? else {
                 return Ok(denied("the credential is invalid, expired or revoked"));
             };
+            usage.note_use(&verified);
             let Some(resource) = resolve(conn, &request.resource).map_err(ApiError::internal)? else {
                 return Ok(denied("no such resource"));
             };

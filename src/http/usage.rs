@@ -9,6 +9,7 @@ use time::PrimitiveDateTime;
 
 use crate::db::models::{deploy_keys, grants};
 use crate::db::{DbConnection, DbPool};
+use crate::ops::verify::Verified;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Used {
@@ -22,9 +23,15 @@ pub struct UsageTracker {
 }
 
 impl UsageTracker {
-    pub fn note(&self, used: Used, at: PrimitiveDateTime) {
+    /// Notes a use of a live credential now (admin keys keep no "last used").
+    pub fn note_use(&self, verified: &Verified) {
+        let used = match verified {
+            Verified::AppToken(token) => Used::Grant(token.grant_id),
+            Verified::DeployKey(key) => Used::DeployKey(key.id),
+            Verified::AdminKey(_) => return,
+        };
         if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(used, at);
+            pending.insert(used, crate::db::now());
         }
     }
 

@@ -6,10 +6,9 @@ use serde::Serialize;
 
 use super::client_auth::{self, Caller};
 use super::error::{OAuthError, no_store_json};
-use super::token::form;
+use super::request::{TokenRequest, token_request};
 use crate::db::now;
 use crate::http::AppState;
-use crate::http::usage::Used;
 use crate::ops::verify::{self, Verified};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -117,28 +116,12 @@ impl Introspection {
     }
 }
 
-/// Notes a use of a live credential for "last used" (coalesced, see `http::usage`).
-pub fn note_use(state: &AppState, verified: &Verified) {
-    let used = match verified {
-        Verified::AppToken(token) => Used::Grant(token.grant_id),
-        Verified::DeployKey(key) => Used::DeployKey(key.id),
-        Verified::AdminKey(_) => return,
-    };
-    state.usage.note(used, now());
-}
-
 async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = form(&req, payload).await?;
-    let presented = client_auth::presented(&req, &params)?;
-    // token_type_hint is read only to refuse repeats: it never changes the answer.
-    if let Some(repeated) = params.first_repeated(&["token", "token_type_hint"]) {
-        return Err(repeated.into());
-    }
-    let token = params.get("token")?.ok_or_else(|| OAuthError::invalid_request("token is missing"))?.to_owned();
+    let TokenRequest { presented, token } = token_request(&req, payload).await?;
     let verified = state
         .db_read(move |conn| -> Result<Option<Verified>, OAuthError> {
             let caller = client_auth::authenticate_caller(conn, &presented)?;
@@ -153,7 +136,7 @@ async fn introspect(
         .await??;
     Ok(match verified {
         Some(verified) => {
-            note_use(&state, &verified);
+            state.usage.note_use(&verified);
             no_store_json(Introspection::of(&verified))
         }
         None => no_store_json(Introspection::inactive()),

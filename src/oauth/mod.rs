@@ -7,6 +7,7 @@ pub mod error;
 pub mod introspect;
 mod metadata;
 mod oxide;
+mod request;
 mod revoke;
 mod token;
 

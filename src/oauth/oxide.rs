@@ -76,6 +76,30 @@ struct Bridge<'a, 'c> {
     grant_problem: Option<&'static str>,
 }
 
+impl<'a> Bridge<'a, '_> {
+    fn new(
+        conn: &'a mut DbConnection,
+        app: &'a App,
+        redirect_uris: &'a [RedirectUri],
+        policy: &'a GrantPolicy,
+        requested_redirect_uri: &'a str,
+    ) -> Self {
+        Bridge {
+            conn,
+            app,
+            redirect_uris,
+            policy,
+            requested_redirect_uri,
+            consent: None,
+            claimed: None,
+            issued: None,
+            client_ip: None,
+            failure: None,
+            grant_problem: None,
+        }
+    }
+}
+
 fn to_chrono(at: PrimitiveDateTime) -> DateTime<Utc> {
     DateTime::from_timestamp(at.assume_utc().unix_timestamp(), 0).unwrap_or_else(Utc::now)
 }
@@ -398,19 +422,8 @@ pub fn decide(
     consent: Option<ConsentChoice<'_>>,
 ) -> Result<Decided, OAuthFlowError> {
     let approve = consent.is_some();
-    let mut bridge = Bridge {
-        conn,
-        app,
-        redirect_uris,
-        policy,
-        requested_redirect_uri: &params.redirect_uri,
-        consent,
-        claimed: None,
-        issued: None,
-        client_ip: None,
-        failure: None,
-        grant_problem: None,
-    };
+    let mut bridge = Bridge::new(conn, app, redirect_uris, policy, &params.redirect_uri);
+    bridge.consent = consent;
     let pending = run_authorization(&mut bridge, params)?;
     if !approve {
         return match pending.deny() {
@@ -435,20 +448,7 @@ pub fn check(
     policy: &GrantPolicy,
     params: &AuthorizationParams,
 ) -> Result<(), OAuthFlowError> {
-    let mut bridge = Bridge {
-        conn,
-        app,
-        redirect_uris,
-        policy,
-        requested_redirect_uri: &params.redirect_uri,
-        consent: None,
-        claimed: None,
-        issued: None,
-        client_ip: None,
-        failure: None,
-        grant_problem: None,
-    };
-    run_authorization(&mut bridge, params).map(drop)
+    run_authorization(&mut Bridge::new(conn, app, redirect_uris, policy, &params.redirect_uri), params).map(drop)
 }
 
 /// `grant_type=authorization_code` (RFC 6749 §4.1.3) for an authenticated client.
@@ -459,19 +459,8 @@ pub fn exchange_code(
     exchange: &CodeExchange,
     client_ip: Option<String>,
 ) -> Result<IssuedTokens, OAuthError> {
-    let mut bridge = Bridge {
-        conn,
-        app,
-        redirect_uris: &[],
-        policy,
-        requested_redirect_uri: exchange.redirect_uri,
-        consent: None,
-        claimed: None,
-        issued: None,
-        client_ip,
-        failure: None,
-        grant_problem: None,
-    };
+    let mut bridge = Bridge::new(conn, app, &[], policy, exchange.redirect_uri);
+    bridge.client_ip = client_ip;
     let request = TokenRequest { client_id: &app.client_id, exchange };
     let result = accesstoken::access_token(&mut bridge, &request);
     if let Some(tokens) = bridge.issued.take() {

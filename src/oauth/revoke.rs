@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::client_auth;
 use super::error::OAuthError;
-use super::token::form;
+use super::request::{TokenRequest, token_request};
 use crate::http::{AppState, client_ip};
 use crate::ops::grants;
 
@@ -19,12 +19,7 @@ async fn revoke(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
-    let params = form(&req, payload).await?;
-    let presented = client_auth::presented(&req, &params)?;
-    if let Some(repeated) = params.first_repeated(&["token", "token_type_hint"]) {
-        return Err(repeated.into());
-    }
-    let token = params.get("token")?.ok_or_else(|| OAuthError::invalid_request("token is missing"))?.to_owned();
+    let TokenRequest { presented, token } = token_request(&req, payload).await?;
     let ip = client_ip(&req);
     state
         .db(move |conn| -> Result<(), OAuthError> {

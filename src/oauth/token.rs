@@ -6,12 +6,9 @@ use serde::Serialize;
 use super::client_auth;
 use super::error::{OAuthError, no_store_json};
 use super::oxide::{self, CodeExchange};
-use crate::http::params::Params;
-use crate::http::{AppState, body, client_ip};
+use super::request::form;
+use crate::http::{AppState, client_ip};
 use crate::ops::grants::{self, IssuedTokens, RefreshRefused};
-
-/// Token requests are small; anything bigger is not one.
-pub const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/oauth/token", web::post().to(token));
@@ -39,17 +36,6 @@ impl From<IssuedTokens> for TokenResponse {
             refresh_token: tokens.refresh_token,
         }
     }
-}
-
-/// Reads a form-encoded OAuth request body (RFC 6749 §3.2: POST,
-/// `application/x-www-form-urlencoded`).
-pub async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
-    // Read before judging, so the connection stays usable for the client's next request.
-    let body = body::read(payload, BODY_LIMIT).await?;
-    if !body::is_form(req) {
-        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
-    }
-    Ok(Params::parse(&body))
 }
 
 async fn token(

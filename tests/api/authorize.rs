@@ -4,7 +4,7 @@
 use reqwest::blocking::Client;
 
 use crate::harness::{hidden_inputs, location, param, pkce, query_of, select_options};
-use crate::world::{App, World};
+use crate::world::{App, Scene, World};
 
 fn get(world: &World, client: &Client, path: &str, query: &[(&str, &str)]) -> reqwest::blocking::Response {
     client.get(world.url(path)).query(query).send().unwrap()
@@ -28,24 +28,9 @@ fn value<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-struct Setup {
-    world: World,
-    email: String,
-    team: String,
-    project: String,
-    app: App,
-}
-
-fn setup() -> Setup {
-    let world = World::new();
-    let (email, team, project) = world.owner_with_project();
-    let app = world.app(&team);
-    Setup { world, email, team, project, app }
-}
-
 #[test]
 fn open_redirect_unknown_client_missing_or_unregistered_redirect_uri_get_an_error_page() {
-    let Setup { world, email, app, .. } = setup();
+    let Scene { world, email, app, .. } = Scene::new();
     let browser = world.login(&email);
     let cb = app.redirect_uri.as_str();
     let id = app.client_id.as_str();
@@ -140,7 +125,7 @@ fn loopback_redirect_uris_may_use_any_port_for_public_clients_only() {
 
 #[test]
 fn once_the_redirect_uri_is_trusted_errors_redirect_with_state_and_iss() {
-    let Setup { world, email, app, .. } = setup();
+    let Scene { world, email, app, .. } = Scene::new();
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     let base = |extra: &[(&'static str, &str)]| {
@@ -212,7 +197,7 @@ fn pkce_is_required_for_public_clients() {
 
 #[test]
 fn unauthenticated_users_log_in_first_and_come_back_to_the_request() {
-    let Setup { world, email, app, .. } = setup();
+    let Scene { world, email, app, .. } = Scene::new();
     let browser = crate::harness::browser();
     let (_, challenge) = pkce();
     let query = world.authorize_query(&app, "project", &challenge);
@@ -233,7 +218,7 @@ fn unauthenticated_users_log_in_first_and_come_back_to_the_request() {
 
 #[test]
 fn consent_page_shows_the_app_and_only_the_users_teams() {
-    let Setup { world, email, team, project, app } = setup();
+    let Scene { world, email, team, project, app } = Scene::new();
     let second_team = world.team(&email);
     let second_project = world.project(&second_team);
     let stranger = world.user();
@@ -278,7 +263,7 @@ fn consent_page_shows_the_app_and_only_the_users_teams() {
 
 #[test]
 fn approve_redirects_with_code_state_and_iss_and_deny_with_access_denied() {
-    let Setup { world, email, team, project, app } = setup();
+    let Scene { world, email, team, project, app } = Scene::new();
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     let query = world.authorize_query(&app, "project", &challenge);
@@ -301,7 +286,7 @@ fn approve_redirects_with_code_state_and_iss_and_deny_with_access_denied() {
 
 #[test]
 fn csrf_consent_without_the_sessions_token_is_refused() {
-    let Setup { world, email, team, project, app } = setup();
+    let Scene { world, email, team, project, app } = Scene::new();
     let victim = world.login(&email);
     let attacker = world.login(&world.user());
     let (_, challenge) = pkce();
@@ -325,7 +310,7 @@ fn csrf_consent_without_the_sessions_token_is_refused() {
 
 #[test]
 fn forged_consent_for_a_team_or_project_the_user_does_not_belong_to_is_refused() {
-    let Setup { world, email, team, app, .. } = setup();
+    let Scene { world, email, team, app, .. } = Scene::new();
     let stranger = world.user();
     let foreign_team = world.team(&stranger);
     let foreign_project = world.project(&foreign_team);
@@ -348,7 +333,7 @@ fn forged_consent_for_a_team_or_project_the_user_does_not_belong_to_is_refused()
 
 #[test]
 fn approving_with_a_new_project_creates_it_and_grants_it() {
-    let Setup { world, email, team, app, .. } = setup();
+    let Scene { world, email, team, app, .. } = Scene::new();
     let browser = world.login(&email);
     let (verifier, challenge) = pkce();
     let query = world.authorize_query(&app, "project", &challenge);
@@ -386,7 +371,7 @@ fn approving_with_a_new_project_creates_it_and_grants_it() {
 
 #[test]
 fn team_scope_issues_a_team_token() {
-    let Setup { world, email, team, app, .. } = setup();
+    let Scene { world, email, team, app, .. } = Scene::new();
     let browser = world.login(&email);
     let (verifier, challenge) = pkce();
     let mut query = world.authorize_query(&app, "team", &challenge);
@@ -406,7 +391,7 @@ fn team_scope_issues_a_team_token() {
 
 #[test]
 fn unknown_parameters_are_ignored() {
-    let Setup { world, email, app, .. } = setup();
+    let Scene { world, email, app, .. } = Scene::new();
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     let mut query = world.authorize_query(&app, "project", &challenge);
@@ -438,7 +423,7 @@ fn unverified_apps_are_limited_to_n_teams_until_verified() {
 
 #[test]
 fn consent_is_never_remembered() {
-    let Setup { world, email, team, project, app } = setup();
+    let Scene { world, email, team, project, app } = Scene::new();
     world.tokens(&email, &app, crate::world::Grant::Project { team: &team, project: &project });
     let browser = world.login(&email);
     let (_, challenge) = pkce();
@@ -452,7 +437,7 @@ fn consent_is_never_remembered() {
 
 #[test]
 fn a_consent_posted_after_the_session_ended_starts_over_at_login_without_leaking_the_form() {
-    let Setup { world, email, team, project, app } = setup();
+    let Scene { world, email, team, project, app } = Scene::new();
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     let query = world.authorize_query(&app, "project", &challenge);

@@ -206,87 +206,75 @@ fn bad_input_fails_with_one_clear_line() {
         ],
     );
 
-    fails(
-        &db,
-        &["admin", "user", "create", "--email", "ADA@example.com", "--name", "A", "--password", "long-enough"],
-        "already exists",
-    );
-    fails(
-        &db,
-        &["admin", "user", "create", "--email", "not-an-email", "--name", "A", "--password", "long-enough"],
-        "invalid email",
-    );
-    fails(
-        &db,
-        &["admin", "user", "create", "--email", "c@example.com", "--name", "A", "--password", "short"],
-        "password",
-    );
-    fails(&db, &["admin", "user", "disable", "--email", "nobody@example.com"], "no user");
-    fails(
-        &db,
-        &["admin", "team", "create", "--slug", "acme", "--name", "Again", "--owner", "ada@example.com"],
-        "taken",
-    );
-    fails(
-        &db,
-        &["admin", "team", "create", "--slug", "Bad_Slug", "--name", "X", "--owner", "ada@example.com"],
-        "invalid slug",
-    );
-    fails(
-        &db,
-        &["admin", "team", "create", "--slug", "x", "--name", "X", "--owner", "ada@example.com"],
-        "invalid slug",
-    );
-    fails(
-        &db,
-        &["admin", "team", "create", "--slug", "other", "--name", "X", "--owner", "nobody@example.com"],
-        "no user",
-    );
-    fails(
-        &db,
-        &["admin", "member", "add", "--team", "nope", "--email", "ada@example.com", "--role", "admin"],
-        "no team",
-    );
-    fails(
-        &db,
-        &["admin", "member", "add", "--team", "acme", "--email", "ada@example.com", "--role", "admin"],
-        "already a member",
-    );
-    fails(
-        &db,
-        &["admin", "member", "set-role", "--team", "acme", "--email", "ada@example.com", "--role", "owner"],
-        "unknown role",
-    );
-    fails(&db, &["admin", "project", "create", "--team", "acme", "--slug", "web", "--name", "Web"], "taken");
-    fails(&db, &["admin", "project", "delete", "--team", "acme", "--slug", "nope"], "no project");
-    fails(
-        &db,
-        &["admin", "deployment", "create", "--team", "acme", "--project", "web", "--type", "staging"],
-        "unknown deployment type",
-    );
-    fails(
-        &db,
-        &[
-            "admin",
-            "deployment",
-            "create",
-            "--team",
-            "acme",
-            "--project",
-            "web",
-            "--type",
-            "dev",
-            "--name",
-            "taken-name",
-        ],
-        "taken",
-    );
-    fails(
-        &db,
-        &["admin", "deployment", "create", "--team", "acme", "--project", "web", "--type", "dev", "--name", "bad|name"],
-        "invalid deployment name",
-    );
-
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["admin", "user", "create", "--email", "ADA@example.com", "--name", "A", "--password", "long-enough"],
+            "already exists",
+        ),
+        (
+            &["admin", "user", "create", "--email", "not-an-email", "--name", "A", "--password", "long-enough"],
+            "invalid email",
+        ),
+        (&["admin", "user", "create", "--email", "c@example.com", "--name", "A", "--password", "short"], "password"),
+        (&["admin", "user", "disable", "--email", "nobody@example.com"], "no user"),
+        (&["admin", "team", "create", "--slug", "acme", "--name", "Again", "--owner", "ada@example.com"], "taken"),
+        (
+            &["admin", "team", "create", "--slug", "Bad_Slug", "--name", "X", "--owner", "ada@example.com"],
+            "invalid slug",
+        ),
+        (&["admin", "team", "create", "--slug", "x", "--name", "X", "--owner", "ada@example.com"], "invalid slug"),
+        (&["admin", "team", "create", "--slug", "other", "--name", "X", "--owner", "nobody@example.com"], "no user"),
+        (&["admin", "member", "add", "--team", "nope", "--email", "ada@example.com", "--role", "admin"], "no team"),
+        (
+            &["admin", "member", "add", "--team", "acme", "--email", "ada@example.com", "--role", "admin"],
+            "already a member",
+        ),
+        (
+            &["admin", "member", "set-role", "--team", "acme", "--email", "ada@example.com", "--role", "owner"],
+            "unknown role",
+        ),
+        (&["admin", "project", "create", "--team", "acme", "--slug", "web", "--name", "Web"], "taken"),
+        (&["admin", "project", "delete", "--team", "acme", "--slug", "nope"], "no project"),
+        (
+            &["admin", "deployment", "create", "--team", "acme", "--project", "web", "--type", "staging"],
+            "unknown deployment type",
+        ),
+        (
+            &[
+                "admin",
+                "deployment",
+                "create",
+                "--team",
+                "acme",
+                "--project",
+                "web",
+                "--type",
+                "dev",
+                "--name",
+                "taken-name",
+            ],
+            "taken",
+        ),
+        (
+            &[
+                "admin",
+                "deployment",
+                "create",
+                "--team",
+                "acme",
+                "--project",
+                "web",
+                "--type",
+                "dev",
+                "--name",
+                "bad|name",
+            ],
+            "invalid deployment name",
+        ),
+    ];
+    for (args, expected) in cases {
+        fails(&db, args, expected);
+    }
     let app_with = |uris: &[&str], expected: &str| {
         let mut args = vec!["admin", "app", "create", "--team", "acme", "--name", "Some App"];
         for uri in uris {

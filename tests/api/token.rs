@@ -6,28 +6,15 @@ use std::sync::{Arc, Barrier};
 use serde_json::Value;
 
 use crate::harness::{http, pkce};
-use crate::world::{App, Grant, World};
+use crate::world::{App, Grant, Scene, World};
 
-struct Setup {
-    world: World,
-    email: String,
-    team: String,
-    project: String,
-    app: App,
+/// Token requests for a scene.
+trait Post {
+    fn post(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::blocking::Response;
+    fn secret(&self) -> &str;
 }
 
-fn setup() -> Setup {
-    let world = World::new();
-    let (email, team, project) = world.owner_with_project();
-    let app = world.app(&team);
-    Setup { world, email, team, project, app }
-}
-
-impl Setup {
-    fn code(&self) -> (String, String) {
-        self.world.code_for(&self.email, &self.app, Grant::Project { team: &self.team, project: &self.project })
-    }
-
+impl Post for Scene {
     fn post(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> reqwest::blocking::Response {
         let request = http().post(self.world.url("/oauth/token")).form(form);
         match basic {
@@ -55,7 +42,7 @@ fn error_of(response: reqwest::blocking::Response) -> (u16, String, Value) {
 
 #[test]
 fn client_secret_basic_issues_a_project_token() {
-    let s = setup();
+    let s = Scene::new();
     let (code, verifier) = s.code();
     let response = s.post(
         &[
@@ -86,7 +73,7 @@ fn client_secret_basic_issues_a_project_token() {
 
 #[test]
 fn client_secret_post_and_basic_with_a_matching_body_client_id_work() {
-    let s = setup();
+    let s = Scene::new();
     let (code, verifier) = s.code();
     let response = s.post(
         &[
@@ -116,7 +103,7 @@ fn client_secret_post_and_basic_with_a_matching_body_client_id_work() {
 
 #[test]
 fn basic_credentials_are_form_url_decoded() {
-    let s = setup();
+    let s = Scene::new();
     let (code, verifier) = s.code();
     // RFC 6749 §2.3.1: id and secret are form-encoded before Basic; unreserved characters
     // may be encoded too, and must decode to the same values.
@@ -144,7 +131,7 @@ fn public_clients_authenticate_with_none_and_pkce() {
 
 #[test]
 fn bad_client_credentials_are_401_invalid_client() {
-    let s = setup();
+    let s = Scene::new();
     let (code, verifier) = s.code();
     let form = [
         ("grant_type", "authorization_code"),
@@ -182,7 +169,7 @@ fn bad_client_credentials_are_401_invalid_client() {
 
 #[test]
 fn code_injection_a_code_issued_to_one_client_is_useless_to_another() {
-    let s = setup();
+    let s = Scene::new();
     let other = s.world.app(&s.team);
     let (code, verifier) = s.code();
     let response = s.post(
@@ -243,7 +230,7 @@ fn redirect_uri_must_equal_the_authorization_requests() {
 
 #[test]
 fn pkce_a_wrong_or_missing_verifier_is_invalid_grant() {
-    let s = setup();
+    let s = Scene::new();
     for verifier in [Some("x".repeat(43)), Some("short".to_owned()), None] {
         let (code, _) = s.code();
         let mut form = vec![
@@ -261,7 +248,7 @@ fn pkce_a_wrong_or_missing_verifier_is_invalid_grant() {
 
 #[test]
 fn pkce_downgrade_a_verifier_for_a_code_issued_without_a_challenge_is_refused() {
-    let s = setup();
+    let s = Scene::new();
     let browser = s.world.login(&s.email);
     let query: Vec<(String, String)> = [
         ("response_type", "code"),
@@ -290,7 +277,7 @@ fn pkce_downgrade_a_verifier_for_a_code_issued_without_a_challenge_is_refused() 
 
 #[test]
 fn code_replay_fails_and_revokes_the_tokens_of_the_first_redemption() {
-    let s = setup();
+    let s = Scene::new();
     let backend = s.world.backend();
     let (code, verifier) = s.code();
     let first = s.world.exchange(&s.app, &code, &verifier);
@@ -304,7 +291,7 @@ fn code_replay_fails_and_revokes_the_tokens_of_the_first_redemption() {
 
 #[test]
 fn race_twenty_concurrent_redemptions_yield_exactly_one_token() {
-    let s = setup();
+    let s = Scene::new();
     let (code, verifier) = s.code();
     let barrier = Arc::new(Barrier::new(20));
     let url = s.world.url("/oauth/token");
@@ -338,7 +325,7 @@ fn race_twenty_concurrent_redemptions_yield_exactly_one_token() {
 
 #[test]
 fn malformed_requests_get_rfc_errors_never_500() {
-    let s = setup();
+    let s = Scene::new();
     let auth = Some((s.app.client_id.as_str(), s.secret()));
     let expect = |response: reqwest::blocking::Response, status: u16, error: &str| {
         let (got, _, body) = error_of(response);
@@ -425,7 +412,7 @@ fn apps_with_a_token_ttl_get_expires_in_and_a_refresh_token() {
 
 #[test]
 fn regenerating_the_secret_invalidates_the_old_one_immediately() {
-    let s = setup();
+    let s = Scene::new();
     s.world.cli(&["admin", "app", "regenerate-secret", "--client-id", &s.app.client_id]);
     let (code, verifier) = s.code();
     let (status, _, body) = error_of(s.world.exchange(&s.app, &code, &verifier));

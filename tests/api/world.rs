@@ -242,3 +242,26 @@ impl World {
         (email, team, project)
     }
 }
+
+/// The usual starting point: an owner with a team, a project and a confidential app.
+pub struct Scene {
+    pub world: World,
+    pub email: String,
+    pub team: String,
+    pub project: String,
+    pub app: App,
+}
+
+impl Scene {
+    pub fn new() -> Scene {
+        let world = World::new();
+        let (email, team, project) = world.owner_with_project();
+        let app = world.app(&team);
+        Scene { world, email, team, project, app }
+    }
+
+    /// A fresh code for the owner's project: (code, verifier).
+    pub fn code(&self) -> (String, String) {
+        self.world.code_for(&self.email, &self.app, Grant::Project { team: &self.team, project: &self.project })
+    }
+}

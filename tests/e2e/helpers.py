@@ -261,16 +261,20 @@ class UserAgent:
         return self.http.post(self.portcullis.url(url), data=data, allow_redirects=False,
                               timeout=HTTP_TIMEOUT)
 
+    def login(self, login_url: str = "/login") -> requests.Response:
+        """Fills in and submits the login form at `login_url`; returns the 303 that follows."""
+        login_page = self.get(login_url)
+        assert login_page.status_code == 200, login_page.text
+        fields = parse_form(login_page.text).hidden  # carries `next`
+        response = self.post("/login", {**fields, "email": self.user.email, "password": self.user.password})
+        assert response.status_code == 303, f"login failed: {response.status_code} {response.text}"
+        return response
+
     def open_consent(self, authorization_url: str) -> requests.Response:
         """Starts the authorization request, logs in when sent to /login, and returns the consent page."""
         response = self.get(authorization_url)
         if response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/login":
-            login_page = self.get(response.headers["Location"])
-            assert login_page.status_code == 200, login_page.text
-            fields = parse_form(login_page.text).hidden  # carries `next`
-            response = self.post("/login", {**fields, "email": self.user.email, "password": self.user.password})
-            assert response.status_code == 303, f"login failed: {response.status_code} {response.text}"
-            response = self.get(response.headers["Location"])
+            response = self.get(self.login(response.headers["Location"]).headers["Location"])
         assert response.status_code == 200, f"expected the consent page, got {response.status_code}: {response.text}"
         return response
 
