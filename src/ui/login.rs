@@ -62,14 +62,16 @@ async fn show(
     Ok(render(StatusCode::OK, &LoginPage { error: None, email: "", next: &next }))
 }
 
-/// Login CSRF defence without a pre-session token: browsers send `Origin` (and
-/// `Sec-Fetch-Site`) on form posts, so a cross-site post is recognisable and refused.
+/// Login CSRF defence without a pre-session token: browsers label form posts. `Sec-Fetch-Site`
+/// decides when present (`same-origin` and `none` — typed or bookmarked — pass). Otherwise the
+/// `Origin` must be ours if sent. Note that our `Referrer-Policy: no-referrer` makes browsers
+/// send `Origin: null` even on same-origin posts, so `Origin` alone cannot be relied on.
 pub fn is_cross_site(req: &HttpRequest, issuer: &str) -> bool {
-    let headers = req.headers();
-    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
-        return true;
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
     }
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    match header(header::ORIGIN.as_str()) {
         None => false,
         Some(origin) => {
             Url::parse(issuer).map(|issuer| issuer.origin().ascii_serialization() != origin).unwrap_or(true)

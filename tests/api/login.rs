@@ -98,6 +98,18 @@ fn login_csrf_cross_site_posts_are_refused() {
         .send()
         .unwrap();
     assert_eq!(response.status(), 403);
+    let labelled = |headers: &[(&str, &str)]| {
+        let mut request = browser().post(world.url("/login"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.form(&[("email", email.as_str()), ("password", PASSWORD)]).send().unwrap().status()
+    };
+    // What browsers send under our no-referrer policy: Origin null, but labelled same-origin.
+    assert_eq!(labelled(&[("origin", "null"), ("sec-fetch-site", "same-origin")]), 303);
+    assert_eq!(labelled(&[("origin", "null"), ("sec-fetch-site", "cross-site")]), 403);
+    assert_eq!(labelled(&[("sec-fetch-site", "same-site")]), 403, "a sibling subdomain is another site's page");
+    assert_eq!(labelled(&[("origin", "null")]), 403, "an unlabelled opaque origin (sandboxed frame)");
     let same_origin = browser()
         .post(world.url("/login"))
         .header("origin", world.server.base.as_str())
