@@ -251,7 +251,7 @@ fn abilities(scope: Scope, team_name: &str, role: Option<MemberRole>) -> Vec<Str
             "See and revoke the authorizations you made on that project.".to_owned(),
         ],
         Scope::Team => vec![
-            format!("Work across team {team_name}: every project and deployment in it, and new projects."),
+            format!("Work across {team_name}: every project and deployment in it, and new projects."),
             "Deploy, run functions, read logs and data, and manage builds on the team's deployments.".to_owned(),
             "See the team's members and applications, if your role can.".to_owned(),
         ],

@@ -60,3 +60,11 @@ def metadata(portcullis):
 def backend(portcullis):
     """Backend credentials (client_id, client_secret) for introspection."""
     return portcullis.create_backend()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item (`item.report_call`) for fixtures to look at."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

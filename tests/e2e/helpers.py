@@ -194,7 +194,6 @@ def exchange_code(metadata: dict, app: dict, code: str, redirect_uri: str, verif
 @dataclasses.dataclass
 class Form:
     action: str | None = None
-    method: str = "get"
     hidden: dict[str, str] = dataclasses.field(default_factory=dict)
     # select name -> list of (value, selected) of its options
     selects: dict[str, list[tuple[str, bool]]] = dataclasses.field(default_factory=dict)
@@ -220,7 +219,7 @@ class _FormParser(HTMLParser):
         if self._done:
             return
         if tag == "form" and self.form is None:
-            self.form = Form(action=attrs.get("action"), method=attrs.get("method", "get").lower())
+            self.form = Form(action=attrs.get("action"))
         elif self.form is None:
             return
         elif tag == "input" and attrs.get("type") == "hidden":
@@ -280,14 +279,10 @@ class UserAgent:
 
     def consent(self, authorization_url: str, *, team: str, project: str | None = None,
                 decision: str = "approve") -> str:
-        """Logs in, approves (or denies) for `team` (and `project`), and returns the redirect Location."""
-        page = self.open_consent(authorization_url)
-        form = parse_form(page.text)
-        if form.selected("team") != team:
-            # What the team picker's JavaScript (or its "Switch team" links) does.
-            page = self.open_consent(f"{authorization_url}&team={team}")
-            form = parse_form(page.text)
-        assert form.selected("team") == team
+        """Logs in, approves (or denies) for `team` (and `project`), and returns the redirect Location.
+        `team` must be the one the page selects (a user with one team)."""
+        form = parse_form(self.open_consent(authorization_url).text)
+        assert form.selected("team") == team, f"{team} is not the selected team: {form.selects.get('team')}"
         fields = {**form.hidden, "team": team, "decision": decision}
         if project is not None:
             assert project in form.options("project"), f"{project} is not offered: {form.options('project')}"

@@ -68,8 +68,9 @@ def callback_server():
 
 
 @pytest.fixture
-def browser():
-    """A fresh headless Chromium (own profile, so no cookies from other tests)."""
+def browser(request):
+    """A fresh headless Chromium (own profile, so no cookies from other tests). When the test
+    fails, what the browser showed is saved as artifacts/<test>-failure.png."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver")
     with tempfile.TemporaryDirectory(prefix="portcullis-chromium-") as profile:
@@ -83,6 +84,9 @@ def browser():
         driver.set_page_load_timeout(WAIT_SECONDS)
         try:
             yield driver
+            report = getattr(request.node, "report_call", None)
+            if report is not None and report.failed:
+                save_page_screenshot(driver, ARTIFACTS / f"{request.node.name}-failure.png")
         finally:
             driver.quit()
 
@@ -118,7 +122,10 @@ def log_in(driver, user):
     password = driver.find_element(By.NAME, "password")
     password.send_keys(user.password)
     password.submit()
-    wait(driver).until(expected_conditions.presence_of_element_located((By.NAME, "team")))
+    wait(driver).until(lambda d: d.find_elements(By.NAME, "team") or d.find_elements(By.CSS_SELECTOR, "[role=alert]"))
+    alerts = driver.find_elements(By.CSS_SELECTOR, "[role=alert]")
+    if alerts:
+        pytest.fail(f"the login was refused ({driver.title}): {alerts[0].text!r}")
 
 
 def choose_team(driver, team):
@@ -131,6 +138,14 @@ def choose_team(driver, team):
     wait(driver).until(lambda d: f"team={team}" in d.current_url)
     selected = Select(driver.find_element(By.NAME, "team")).first_selected_option
     assert selected.get_attribute("value") == team
+
+
+def save_page_screenshot(driver, path):
+    """Saves the whole page (the window is stretched to its height first)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    width = driver.get_window_size()["width"]
+    driver.set_window_size(width, driver.execute_script("return document.documentElement.scrollHeight") + 100)
+    assert driver.save_screenshot(str(path))
 
 
 def approve(driver, redirect_uri):
@@ -162,8 +177,7 @@ def test_browser_login_pick_team_and_project(portcullis, metadata, browser, call
     team = next(slug for slug in projects if slug != initial)  # the team not shown first
     choose_team(browser, team)
     Select(browser.find_element(By.NAME, "project")).select_by_value(projects[team])
-    ARTIFACTS.mkdir(exist_ok=True)
-    assert browser.save_screenshot(str(ARTIFACTS / "consent.png"))
+    save_page_screenshot(browser, ARTIFACTS / "consent.png")
     params = approve(browser, callback_server.redirect_uri)
 
     assert_landed(params, callback_server, state, metadata)
