@@ -245,7 +245,7 @@ fn abilities(scope: Scope, team_name: &str, role: Option<MemberRole>) -> Vec<Str
     let mut list = match scope {
         Scope::Project => vec![
             format!(
-                "Work on one project of team {team_name} that you choose below: see and update it and create deployments in it."
+                "Work on one project of {team_name} that you choose below: see and update it and create deployments in it."
             ),
             "Deploy, run functions, read logs and data, and manage builds on that project's deployments.".to_owned(),
             "See and revoke the authorizations you made on that project.".to_owned(),
