@@ -55,7 +55,7 @@ pub fn create(conn: &mut DbConnection, new: &NewApp, redirect_uris: &[&str]) -> 
 }
 
 pub fn find_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<App>> {
-    oauth_apps::table.filter(oauth_apps::client_id.eq(client_id)).select(App::as_select()).first(conn).optional()
+    oauth_apps::table.filter(oauth_apps::client_id.eq(client_id)).select(App::as_select()).get_result(conn).optional()
 }
 
 /// The app and the slug and name of the team that owns it.
@@ -64,7 +64,7 @@ pub fn find_with_team(conn: &mut DbConnection, client_id: &str) -> QueryResult<O
         .inner_join(teams::table)
         .filter(oauth_apps::client_id.eq(client_id))
         .select((App::as_select(), teams::slug, teams::name))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -95,7 +95,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
 /// them (the unverified-app limit counts teams, SPEC §2).
 pub fn authorized_teams(conn: &mut DbConnection, app_id: i64, team_id: i64) -> QueryResult<(i64, bool)> {
     let live = grants::table.filter(grants::app_id.eq(app_id)).filter(grants::revoked_at.is_null());
-    let count: i64 = live.select(count(grants::team_id).aggregate_distinct()).first(conn)?;
+    let count: i64 = live.select(count(grants::team_id).aggregate_distinct()).get_result(conn)?;
     let includes: Option<i64> = live.filter(grants::team_id.eq(team_id)).select(grants::id).first(conn).optional()?;
     Ok((count, includes.is_some()))
 }
@@ -105,6 +105,6 @@ pub fn find_by_team_and_name(conn: &mut DbConnection, team_id: i64, name: &str) 
         .filter(oauth_apps::team_id.eq(team_id).and(oauth_apps::name.eq(name)))
         .order(oauth_apps::id.asc())
         .select(App::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

@@ -33,6 +33,6 @@ pub fn find_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResul
     backend_credentials::table
         .filter(backend_credentials::client_id.eq(client_id))
         .select(BackendCredential::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

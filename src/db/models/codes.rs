@@ -46,7 +46,7 @@ pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<C
     authorization_codes::table
         .filter(authorization_codes::code_hash.eq(hash))
         .select(Code::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -63,7 +63,7 @@ pub fn claim(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryR
 /// Records a second redemption attempt; returns the grant issued from the first, if any yet.
 pub fn mark_replayed(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<Option<i64>> {
     diesel::update(authorization_codes::table.find(id)).set(authorization_codes::replayed_at.eq(now)).execute(conn)?;
-    authorization_codes::table.find(id).select(authorization_codes::grant_id).first(conn)
+    authorization_codes::table.find(id).select(authorization_codes::grant_id).get_result(conn)
 }
 
 /// Links the grant issued from a redeemed code; returns whether a replay was already seen.
@@ -72,7 +72,7 @@ pub fn link_grant(conn: &mut DbConnection, id: i64, grant_id: i64) -> QueryResul
         .set(authorization_codes::grant_id.eq(grant_id))
         .execute(conn)?;
     let replayed: Option<PrimitiveDateTime> =
-        authorization_codes::table.find(id).select(authorization_codes::replayed_at).first(conn)?;
+        authorization_codes::table.find(id).select(authorization_codes::replayed_at).get_result(conn)?;
     Ok(replayed.is_some())
 }
 

@@ -41,11 +41,14 @@ pub struct NewDeployKey<'a> {
 
 pub fn create(conn: &mut DbConnection, new: &NewDeployKey) -> QueryResult<DeployKey> {
     diesel::insert_into(deploy_keys::table).values(new).execute(conn)?;
-    deploy_keys::table.filter(deploy_keys::token_hash.eq(new.token_hash)).select(DeployKey::as_select()).first(conn)
+    deploy_keys::table
+        .filter(deploy_keys::token_hash.eq(new.token_hash))
+        .select(DeployKey::as_select())
+        .get_result(conn)
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DeployKey>> {
-    deploy_keys::table.find(id).select(DeployKey::as_select()).first(conn).optional()
+    deploy_keys::table.find(id).select(DeployKey::as_select()).get_result(conn).optional()
 }
 
 pub fn revoke(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
@@ -55,8 +58,10 @@ pub fn revoke(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> Query
     Ok(updated == 1)
 }
 
-pub fn set_last_used(conn: &mut DbConnection, id: i64, at: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::update(deploy_keys::table.find(id)).set(deploy_keys::last_used_at.eq(at)).execute(conn)
+pub fn set_last_used(conn: &mut DbConnection, ids: &[i64], at: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(deploy_keys::table.filter(deploy_keys::id.eq_any(ids)))
+        .set(deploy_keys::last_used_at.eq(at))
+        .execute(conn)
 }
 
 /// A deploy key that is not revoked, whose grant (for keys an application minted) is live,
@@ -93,6 +98,6 @@ pub fn find_live_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Opt
             custom_roles::name.nullable(),
             custom_roles::statements.nullable(),
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

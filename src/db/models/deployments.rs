@@ -33,7 +33,7 @@ pub fn create(conn: &mut DbConnection, new: &NewDeployment) -> QueryResult<Deplo
 }
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Deployment>> {
-    deployments::table.filter(deployments::name.eq(name)).select(Deployment::as_select()).first(conn).optional()
+    deployments::table.filter(deployments::name.eq(name)).select(Deployment::as_select()).get_result(conn).optional()
 }
 
 /// A deployment with the slugs and ids of its project and team.
@@ -50,7 +50,7 @@ pub fn find_in_context_by_name(conn: &mut DbConnection, name: &str) -> QueryResu
         .inner_join(projects::table.inner_join(teams::table))
         .filter(deployments::name.eq(name))
         .select((Deployment::as_select(), projects::slug, teams::id, teams::slug))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -60,6 +60,6 @@ pub fn find_by_admin_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResul
         .inner_join(projects::table.inner_join(teams::table))
         .filter(deployments::admin_key_hash.eq(hash))
         .select((Deployment::as_select(), projects::slug, teams::id, teams::slug))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }

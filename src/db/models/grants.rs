@@ -40,15 +40,18 @@ pub struct NewGrant<'a> {
 
 pub fn create(conn: &mut DbConnection, new: &NewGrant) -> QueryResult<Grant> {
     diesel::insert_into(grants::table).values(new).execute(conn)?;
-    grants::table.filter(grants::access_token_hash.eq(new.access_token_hash)).select(Grant::as_select()).first(conn)
+    grants::table
+        .filter(grants::access_token_hash.eq(new.access_token_hash))
+        .select(Grant::as_select())
+        .get_result(conn)
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Grant>> {
-    grants::table.find(id).select(Grant::as_select()).first(conn).optional()
+    grants::table.find(id).select(Grant::as_select()).get_result(conn).optional()
 }
 
 pub fn find_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Grant>> {
-    grants::table.filter(grants::access_token_hash.eq(hash)).select(Grant::as_select()).first(conn).optional()
+    grants::table.filter(grants::access_token_hash.eq(hash)).select(Grant::as_select()).get_result(conn).optional()
 }
 
 /// Revokes one grant; returns whether it was live until now.
@@ -120,8 +123,8 @@ pub fn replace_access_token(
         .execute(conn)
 }
 
-pub fn set_last_used(conn: &mut DbConnection, id: i64, at: PrimitiveDateTime) -> QueryResult<usize> {
-    diesel::update(grants::table.find(id)).set(grants::last_used_at.eq(at)).execute(conn)
+pub fn set_last_used(conn: &mut DbConnection, ids: &[i64], at: PrimitiveDateTime) -> QueryResult<usize> {
+    diesel::update(grants::table.filter(grants::id.eq_any(ids))).set(grants::last_used_at.eq(at)).execute(conn)
 }
 
 /// A grant whose access token is live as far as stored state goes, with everything needed to
@@ -179,7 +182,7 @@ pub fn find_live_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryRes
             oauth_apps::client_id,
             oauth_apps::name,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -27,12 +27,12 @@ pub fn recent(
         .filter(login_failures::email.eq(email))
         .filter(login_failures::failed_at.gt(since))
         .select((count_star(), min(login_failures::failed_at)))
-        .first(conn)?;
+        .get_result(conn)?;
     let by_ip = login_failures::table
         .filter(login_failures::client_ip.eq(client_ip))
         .filter(login_failures::failed_at.gt(since))
         .select((count_star(), min(login_failures::failed_at)))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok([by_email, by_ip])
 }
 

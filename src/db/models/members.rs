@@ -32,7 +32,7 @@ pub fn find(conn: &mut DbConnection, team_id: i64, user_id: i64) -> QueryResult<
     members::table
         .filter(members::team_id.eq(team_id).and(members::user_id.eq(user_id)))
         .select(Member::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -32,12 +32,12 @@ pub fn find(conn: &mut DbConnection, team_id: i64, slug: &str) -> QueryResult<Op
     projects::table
         .filter(projects::team_id.eq(team_id).and(projects::slug.eq(slug)))
         .select(Project::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Project>> {
-    projects::table.find(id).select(Project::as_select()).first(conn).optional()
+    projects::table.find(id).select(Project::as_select()).get_result(conn).optional()
 }
 
 pub fn list_for_team(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<Project>> {

@@ -25,7 +25,7 @@ pub fn for_member(conn: &mut DbConnection, member_id: i64) -> QueryResult<Vec<Cu
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CustomRoleRow>> {
-    custom_roles::table.find(id).select(CustomRoleRow::as_select()).first(conn).optional()
+    custom_roles::table.find(id).select(CustomRoleRow::as_select()).get_result(conn).optional()
 }
 
 /// Takes every custom role away from a membership.

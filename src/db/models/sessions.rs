@@ -26,7 +26,7 @@ pub fn find_live_user(conn: &mut DbConnection, hash: &str, now: PrimitiveDateTim
         .filter(sessions::expires_at.gt(now))
         .filter(users::disabled_at.is_null())
         .select(User::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

@@ -28,7 +28,7 @@ pub struct NewSigningKey<'a> {
 
 pub fn create(conn: &mut DbConnection, new: &NewSigningKey) -> QueryResult<SigningKeyRow> {
     diesel::insert_into(signing_keys::table).values(new).execute(conn)?;
-    signing_keys::table.filter(signing_keys::kid.eq(new.kid)).select(SigningKeyRow::as_select()).first(conn)
+    signing_keys::table.filter(signing_keys::kid.eq(new.kid)).select(SigningKeyRow::as_select()).get_result(conn)
 }
 
 /// The newest key that is not retired: the one new admin keys are signed with.
@@ -37,7 +37,7 @@ pub fn current(conn: &mut DbConnection) -> QueryResult<Option<SigningKeyRow>> {
         .filter(signing_keys::retired_at.is_null())
         .order(signing_keys::id.desc())
         .select(SigningKeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 

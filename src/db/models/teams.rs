@@ -27,11 +27,11 @@ pub fn create(conn: &mut DbConnection, new: &NewTeam) -> QueryResult<Team> {
 }
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Team>> {
-    teams::table.filter(teams::slug.eq(slug)).select(Team::as_select()).first(conn).optional()
+    teams::table.filter(teams::slug.eq(slug)).select(Team::as_select()).get_result(conn).optional()
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Team>> {
-    teams::table.find(id).select(Team::as_select()).first(conn).optional()
+    teams::table.find(id).select(Team::as_select()).get_result(conn).optional()
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, slug: &str, name: &str) -> QueryResult<usize> {

@@ -30,11 +30,11 @@ pub fn create(conn: &mut DbConnection, new: &NewUser) -> QueryResult<User> {
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<User>> {
-    users::table.filter(users::email.eq(email)).select(User::as_select()).first(conn).optional()
+    users::table.filter(users::email.eq(email)).select(User::as_select()).get_result(conn).optional()
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<User>> {
-    users::table.find(id).select(User::as_select()).first(conn).optional()
+    users::table.find(id).select(User::as_select()).get_result(conn).optional()
 }
 
 pub fn disable(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<usize> {
