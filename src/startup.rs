@@ -14,6 +14,7 @@ use crate::db::models::{codes, login_failures, sessions};
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::http::usage::UsageTracker;
 use crate::http::{AppState, middleware};
+use crate::oauth::client_auth::BackendCache;
 use crate::{api, demo, oauth, ops, passwords, ui};
 
 pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -35,10 +36,15 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     }
     drop(conn);
 
-    let is_sqlite = matches!(url, DatabaseUrl::Sqlite(_));
     let pool = db::pool::build(url, pool_size)?;
     passwords::warm_up();
-    let state = web::Data::new(AppState { pool, settings, usage: Arc::new(UsageTracker::default()), is_sqlite });
+    let state = web::Data::new(AppState {
+        pool,
+        database: url.clone(),
+        settings,
+        usage: Arc::new(UsageTracker::default()),
+        backends: Arc::new(BackendCache::default()),
+    });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.
     println!("portcullis listening on http://{bound} (issuer {})", state.settings.issuer);

@@ -109,11 +109,11 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
             "resource must be {\"team\"}, {\"team\", \"project\"} or {\"deployment\"}".into(),
         ));
     }
-    let usage = state.usage.clone();
+    let (usage, backends) = (state.usage.clone(), state.backends.clone());
     let response = state
         .db_read(move |conn| -> Result<CheckResponse, ApiError> {
-            match client_auth::authenticate_caller(conn, &presented) {
-                Ok(Caller::Backend(_)) => {}
+            match client_auth::authenticate_caller(conn, &presented, &backends) {
+                Ok(Caller::Backend) => {}
                 Ok(Caller::App(_)) => {
                     return Err(ApiError::Forbidden("OAuth application credentials cannot ask for decisions".into()));
                 }

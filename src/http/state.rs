@@ -1,24 +1,33 @@
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use actix_web::web;
+use diesel::Connection;
+use diesel::connection::TransactionManager;
 
 use super::usage::UsageTracker;
 use crate::config::Settings;
-use crate::db::{DbConnection, DbPool};
+use crate::db::{DatabaseUrl, DbConnection, DbPool};
+use crate::oauth::client_auth::BackendCache;
 
 /// Shared by every handler (behind `web::Data`, so cloning is cheap).
 pub struct AppState {
     pub pool: DbPool,
+    pub database: DatabaseUrl,
     pub settings: Settings,
     pub usage: Arc<UsageTracker>,
-    /// Whether the pool talks to SQLite (see [`AppState::db_read`]).
-    pub is_sqlite: bool,
+    pub backends: Arc<BackendCache>,
 }
 
 /// The database could not be reached or the blocking pool is gone: a server fault.
 #[derive(Debug, thiserror::Error)]
 #[error("database unavailable: {0}")]
 pub struct DbError(String);
+
+thread_local! {
+    /// Each worker thread's own SQLite connection for hot-path reads (see [`AppState::db_read`]).
+    static SQLITE_READER: RefCell<Option<(DatabaseUrl, DbConnection)>> = const { RefCell::new(None) };
+}
 
 impl AppState {
     /// Runs `f` with a pooled connection on actix's blocking thread pool.
@@ -36,19 +45,35 @@ impl AppState {
         .map_err(|e| DbError(e.to_string()))?
     }
 
-    /// Runs a short read on the hot path. SQLite reads are a few microseconds of local work
-    /// that never wait on writers (WAL), cheaper than the hop to the blocking pool, so they
-    /// run inline; PostgreSQL reads involve the network and go to the blocking pool.
+    /// Runs a short read on the hot path (introspection, bearer authentication, decisions).
+    ///
+    /// SQLite reads are a few microseconds of local work that never wait for writers (WAL):
+    /// cheaper than the hop to the blocking pool, so they run inline, on a connection that the
+    /// worker thread keeps for itself (no pool lock per request). PostgreSQL reads involve the
+    /// network and go to the blocking pool.
     pub async fn db_read<T, F>(&self, f: F) -> Result<T, DbError>
     where
         F: FnOnce(&mut DbConnection) -> T + Send + 'static,
         T: Send + 'static,
     {
-        if self.is_sqlite {
-            let mut conn = self.pool.get().map_err(|e| DbError(e.to_string()))?;
-            return Ok(f(&mut conn));
+        if !matches!(self.database, DatabaseUrl::Sqlite(_)) {
+            return self.db(f).await;
         }
-        self.db(f).await
+        SQLITE_READER.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            if slot.as_ref().is_none_or(|(url, _)| *url != self.database) {
+                let conn = crate::db::pool::open(&self.database).map_err(|e| DbError(e.to_string()))?;
+                *slot = Some((self.database.clone(), conn));
+            }
+            let Some((_, conn)) = slot.as_mut() else {
+                return Err(DbError("no SQLite connection".into()));
+            };
+            let result = f(conn);
+            if <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn) {
+                *slot = None;
+            }
+            Ok(result)
+        })
     }
 }
 

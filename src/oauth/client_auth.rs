@@ -1,6 +1,10 @@
 //! Client authentication at the token, introspection and revocation endpoints
 //! (RFC 6749 §2.3.1: `client_secret_basic`, `client_secret_post`; `none` for public clients).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use base64::Engine;
@@ -9,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use super::error::OAuthError;
 use crate::db::DbConnection;
 use crate::db::models::apps::{self, App};
-use crate::db::models::backends::{self, BackendCredential};
+use crate::db::models::backends;
 use crate::http::params::Params;
 use crate::tokens::SecretHash;
 
@@ -119,21 +123,79 @@ pub fn authenticate_app(conn: &mut DbConnection, presented: &Presented, allow_pu
 
 /// Who may call introspection and `/v1/check`.
 pub enum Caller {
-    Backend(BackendCredential),
+    Backend,
     App(App),
 }
 
+/// Backend credentials recently proven, so that a platform service introspecting on every one
+/// of its requests does not cost a credential lookup each time. Entries hold the SHA-256 of
+/// the secret that was proven and expire after [`BackendCache::TTL`]; a wrong secret always
+/// goes to the database. Only backend credentials are cached (they can be neither rotated nor
+/// revoked today); application credentials and the credentials being verified never are.
+#[derive(Default)]
+pub struct BackendCache {
+    entries: Mutex<HashMap<String, (SecretHash, Instant)>>,
+}
+
+impl BackendCache {
+    pub const TTL: Duration = Duration::from_secs(10);
+    const CAPACITY: usize = 1024;
+
+    fn knows(&self, id: &str, secret: &str) -> bool {
+        let Ok(entries) = self.entries.lock() else {
+            return false;
+        };
+        entries.get(id).is_some_and(|(hash, proven)| {
+            proven.elapsed() < Self::TTL && SecretHash::matches_stored(hash.as_str(), secret)
+        })
+    }
+
+    fn remember(&self, id: &str, secret: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.retain(|_, (_, proven)| proven.elapsed() < Self::TTL);
+            }
+            if entries.len() < Self::CAPACITY {
+                entries.insert(id.to_owned(), (SecretHash::of(secret), Instant::now()));
+            }
+        }
+    }
+}
+
 /// Authenticates a backend credential or a confidential app (never by id alone).
-pub fn authenticate_caller(conn: &mut DbConnection, presented: &Presented) -> Result<Caller, OAuthError> {
+pub fn authenticate_caller(
+    conn: &mut DbConnection,
+    presented: &Presented,
+    cache: &BackendCache,
+) -> Result<Caller, OAuthError> {
     let (Presented::Basic { id, secret } | Presented::Body { id, secret }) = presented else {
         return Err(OAuthError::invalid_client("client authentication required", true));
     };
+    if cache.knows(id, secret) {
+        return Ok(Caller::Backend);
+    }
     if let Some(backend) = backends::find_by_client_id(conn, id).map_err(OAuthError::server_error)? {
         return if backend.revoked_at.is_none() && SecretHash::matches_stored(&backend.secret_hash, secret) {
-            Ok(Caller::Backend(backend))
+            cache.remember(id, secret);
+            Ok(Caller::Backend)
         } else {
             Err(failed(presented))
         };
     }
     authenticate_app(conn, presented, false).map(Caller::App)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_cache_only_knows_the_secret_that_was_proven() {
+        let cache = BackendCache::default();
+        assert!(!cache.knows("backend-1", "s3cret"));
+        cache.remember("backend-1", "s3cret");
+        assert!(cache.knows("backend-1", "s3cret"));
+        assert!(!cache.knows("backend-1", "s3cret2"));
+        assert!(!cache.knows("backend-2", "s3cret"));
+    }
 }

@@ -122,12 +122,13 @@ async fn introspect(
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
     let TokenRequest { presented, token } = token_request(&req, payload).await?;
+    let backends = state.backends.clone();
     let verified = state
         .db_read(move |conn| -> Result<Option<Verified>, OAuthError> {
-            let caller = client_auth::authenticate_caller(conn, &presented)?;
+            let caller = client_auth::authenticate_caller(conn, &presented, &backends)?;
             let verified = verify::verify(conn, &token, now()).map_err(OAuthError::server_error)?;
             Ok(verified.filter(|v| match (&caller, v) {
-                (Caller::Backend(_), _) => true,
+                (Caller::Backend, _) => true,
                 // An app may introspect its own tokens only.
                 (Caller::App(app), Verified::AppToken(token)) => token.client_id == app.client_id,
                 (Caller::App(_), _) => false,

@@ -93,6 +93,8 @@ fn callers_must_authenticate() {
     assert_eq!(no_auth.status(), 401);
     assert!(no_auth.headers().get("www-authenticate").is_some());
     assert_eq!(no_auth.json::<Value>().unwrap()["error"], "invalid_client");
+    // A wrong secret fails even right after the right one succeeded (and was cached).
+    assert_eq!(introspect_as(&world, &backend.id, &backend.secret, &[("token", "x")]).status(), 200);
     assert_eq!(introspect_as(&world, &backend.id, "wrong", &[("token", "x")]).status(), 401);
     let public_only_id = http()
         .post(world.url("/oauth/introspect"))

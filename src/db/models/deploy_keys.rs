@@ -78,8 +78,9 @@ pub struct LiveDeployKey {
     pub role_statements: Option<String>,
 }
 
+/// The hot path of deploy-key verification: runs natively (see `natively!`).
 pub fn find_live_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<LiveDeployKey>> {
-    deploy_keys::table
+    natively!(conn, |c| deploy_keys::table
         .inner_join(projects::table.on(projects::id.eq(deploy_keys::project_id)))
         .inner_join(teams::table.on(teams::id.eq(projects::team_id)))
         .left_join(deployments::table.on(deployments::id.nullable().eq(deploy_keys::deployment_id)))
@@ -98,6 +99,6 @@ pub fn find_live_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Opt
             custom_roles::name.nullable(),
             custom_roles::statements.nullable(),
         ))
-        .get_result(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }

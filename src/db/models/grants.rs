@@ -151,8 +151,9 @@ pub struct LiveGrant {
     pub app_name: String,
 }
 
+/// The hot path of every introspection: runs natively (see `natively!`).
 pub fn find_live_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<LiveGrant>> {
-    grants::table
+    natively!(conn, |c| grants::table
         .inner_join(members::table.on(members::id.nullable().eq(grants::member_id)))
         .inner_join(users::table.on(users::id.eq(grants::user_id)))
         .inner_join(teams::table.on(teams::id.eq(grants::team_id)))
@@ -182,8 +183,8 @@ pub fn find_live_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryRes
             oauth_apps::client_id,
             oauth_apps::name,
         ))
-        .get_result(conn)
-        .optional()
+        .get_result(c)
+        .optional())
 }
 
 /// A grant as the "authorized applications" pages list it.
