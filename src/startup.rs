@@ -49,10 +49,17 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     // Machine-readable for scripts and tests that start the server on port 0.
     println!("portcullis listening on http://{bound} (issuer {})", state.settings.issuer);
 
-    actix_web::rt::System::new().block_on(run(listener, state, workers, args.demo))
+    let blocking_threads = (pool_size as usize / workers).max(2);
+    actix_web::rt::System::new().block_on(run(listener, state, workers, blocking_threads, args.demo))
 }
 
-async fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize, demo: bool) -> anyhow::Result<()> {
+async fn run(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    workers: usize,
+    blocking_threads: usize,
+    demo: bool,
+) -> anyhow::Result<()> {
     let background = actix_web::rt::spawn(housekeeping(state.clone()));
     let app_state = state.clone();
     HttpServer::new(move || {
@@ -73,6 +80,9 @@ async fn run(listener: TcpListener, state: web::Data<AppState>, workers: usize, 
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    // No more blocking threads than pooled connections: extra threads would only queue on
+    // the pool's lock (measured: that contention costs more than it saves).
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(10)
     .listen(listener)?
     .run()
