@@ -7,6 +7,7 @@
 # Environment (defaults in brackets):
 #   USERS [1000] GRANTS_PER_USER [100] PROJECTS [10]   size of the seeded token pool
 #   CONNECTIONS [64] THREADS [2] DURATION [20s] WARMUP [3s]   wrk settings
+#   ENDPOINTS ["introspect healthz"]   which runs to make on each database
 #   PG_URL [postgres://postgres@127.0.0.1:5432]   server to create a throwaway database on
 #   SKIP_BUILD [0]   1: use the binary as it is (BIN [target/release/portcullis])
 #   KEEP [0]         1: keep the work directory (database, tokens, logs)
@@ -24,6 +25,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-3s}
+ENDPOINTS=${ENDPOINTS:-introspect healthz}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 BIN=${BIN:-$ROOT/target/release/portcullis}
 LUA=$ROOT/bench/introspect.lua
@@ -57,7 +59,20 @@ stop_server() {
   fi
 }
 
+# Runs a command in the background and waits for it, so that a signal interrupts the wait
+# (bash defers traps while a foreground command runs) and cleanup can stop it.
+CHILD_PID=""
+run_bg() {
+  "$@" &
+  CHILD_PID=$!
+  wait "$CHILD_PID"
+  local rc=$?
+  CHILD_PID=""
+  return "$rc"
+}
+
 cleanup() {
+  if [[ -n $CHILD_PID ]]; then kill "$CHILD_PID" 2>/dev/null || true; fi
   stop_server
   if [[ -n $PG_DB ]]; then
     psql -X -q -d "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
@@ -71,6 +86,27 @@ trap 'exit 130' INT TERM
 
 # Server CPU time (user+system) in clock ticks, from /proc.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# Share of the machine's CPU that was idle over one second: the figures mean little when
+# something else (a build, a test run) shares the 2 cores.
+idle_pct() {
+  local a b
+  a=$(awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat); sleep 1
+  b=$(awk '/^cpu / {print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
+
+wait_for_quiet() {
+  local idle tries=${QUIET_TRIES:-60}
+  for ((n = 0; n < tries; n++)); do
+    idle=$(idle_pct)
+    ((idle >= ${QUIET_IDLE:-90})) && return 0
+    ((n == 0)) && echo "   machine busy (${idle}% idle), waiting for it to quiet down..." >&2
+    sleep 4
+  done
+  echo "   warning: machine still busy (${idle}% idle): figures below are disturbed" >&2
+  BUSY=1
+}
 
 start_server() { # URL LOGFILE -> sets SERVER_PID, BASE
   local url=$1 log=$2
@@ -118,10 +154,13 @@ run_wrk() { # NAME DB_LABEL wrk-script-args...
   local name=$1 db=$2; shift 2
   local out=$RESULTS/$name-$db.txt
   echo "== $name on $db: warm-up $WARMUP, then $DURATION, $THREADS threads, $CONNECTIONS connections" >&2
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$BASE" -- "$@" >/dev/null
-  local before after hz=$(getconf CLK_TCK) t0 t1
+  wait_for_quiet
+  run_bg wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$BASE" -- "$@" >/dev/null
+  local before after hz t0 t1
+  hz=$(getconf CLK_TCK)
   before=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s.%N)
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" -- "$@" | tee "$out" >&2
+  run_bg wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" -- "$@" >"$out"
+  cat "$out" >&2
   after=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
   local cpu
   cpu=$(awk -v a="$after" -v b="$before" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
@@ -154,8 +193,8 @@ bench_database() { # LABEL URL
   start_server "$url" "$WORK/server-$db"
   echo "== server $BASE ($db)" >&2
   verify_real_path "$tokens"
-  run_wrk introspect "$db" "$tokens" "$THREADS" "$auth"
-  run_wrk healthz "$db" - "$THREADS"
+  [[ " $ENDPOINTS " == *" introspect "* ]] && run_wrk introspect "$db" "$tokens" "$THREADS" "$auth"
+  [[ " $ENDPOINTS " == *" healthz "* ]] && run_wrk healthz "$db" - "$THREADS"
   if grep -qiE 'error|panic' "$WORK/server-$db.err"; then
     echo "!! server log ($db) has errors:" >&2; grep -iE 'error|panic' "$WORK/server-$db.err" | sort | uniq -c | head >&2
   fi
@@ -164,11 +203,13 @@ bench_database() { # LABEL URL
 }
 
 FAILED=0
+BUSY=0
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo ' (src modified)')"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "pool: $((USERS * GRANTS_PER_USER)) grants ($USERS users x $GRANTS_PER_USER), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+  echo "PGSSLMODE: ${PGSSLMODE:-unset (libpq default: prefer, i.e. TLS when the server offers it)}"
   echo "server: PORTCULLIS_LOG=warn PORTCULLIS_WORKERS=${PORTCULLIS_WORKERS:-default} PORTCULLIS_DB_POOL_SIZE=${PORTCULLIS_DB_POOL_SIZE:-default}"
 } >"$RESULTS/env.txt"
 
@@ -184,5 +225,6 @@ fi
 echo
 cat "$RESULTS/env.txt"
 column -t -s $'\t' "$SUMMARY"
+((BUSY)) && echo "warning: the machine was busy with other work during at least one run"
 echo "(raw output in $RESULTS)"
 exit "$FAILED"
