@@ -87,13 +87,21 @@ pub fn cli(db_url: &str, args: &[&str]) -> Result<Value, String> {
 /// A running `portcullis serve`.
 pub struct Server {
     pub base: String,
+    /// What it printed on stdout before it was ready.
+    pub banner: Vec<String>,
     child: Child,
 }
 
 impl Server {
     pub fn start(db_url: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_with(db_url, env, &[])
+    }
+
+    /// Starts with extra `serve` flags.
+    pub fn start_with(db_url: &str, env: &[(&str, &str)], flags: &[&str]) -> Server {
         let mut child = Command::new(BIN)
             .args(["--database-url", db_url, "serve", "--bind", "127.0.0.1:0"])
+            .args(flags)
             .env("PORTCULLIS_LOG", std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .env("PORTCULLIS_WORKERS", "2")
             .envs(env.iter().copied())
@@ -104,15 +112,18 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
+            let mut banner = Vec::new();
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("portcullis listening on ") {
                     let base = rest.split_whitespace().next().unwrap_or_default().to_owned();
-                    let _ = tx.send(base);
+                    let _ = tx.send((base, std::mem::take(&mut banner)));
+                } else {
+                    banner.push(line);
                 }
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(60)).expect("server did not report its address");
-        Server { base, child }
+        let (base, banner) = rx.recv_timeout(Duration::from_secs(60)).expect("server did not report its address");
+        Server { base, banner, child }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -186,7 +197,8 @@ pub fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-fn unescape(html: &str) -> String {
+/// Undoes askama's HTML escaping.
+pub fn unescape(html: &str) -> String {
     html.replace("&quot;", "\"")
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
