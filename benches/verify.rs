@@ -1,0 +1,80 @@
+//! The verification hot path with its database: `ops::verify::verify` of a project token on a
+//! SQLite file holding a few thousand live grants, i.e. the full re-check one introspection
+//! makes (grant, user, membership, team, project, app, project-admin flag). Run with
+//! `cargo bench --bench verify`; compare with bench/introspect.sh's per-request CPU.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use portcullis::db::DbConnection;
+use portcullis::db::models::apps;
+use portcullis::domain::{AppName, DisplayName, Email, Password, RedirectUris, Scope, Slug};
+use portcullis::ops::grants::{Approval, Claim, GrantPolicy, ProjectChoice, approve, claim_code, issue_from_code};
+use portcullis::ops::{self, Actor, verify};
+use time::Duration;
+
+const GRANTS: usize = 2_000;
+
+fn seeded() -> (tempfile::TempDir, DbConnection, Vec<String>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display()).parse().expect("url");
+    let (mut conn, _) = portcullis::db::pool::connect_and_migrate(&url).expect("database");
+    let actor = Actor::Cli;
+    let email = Email::parse("owner@bench.example").unwrap();
+    let name = DisplayName::parse("Bench").unwrap();
+    let user = ops::users::create(&mut conn, &actor, &email, &name, &Password::parse("long-enough").unwrap()).unwrap();
+    let (team, project) = (Slug::parse("bench").unwrap(), Slug::parse("web").unwrap());
+    ops::teams::create(&mut conn, &actor, &team, &name, &email).unwrap();
+    ops::projects::create(&mut conn, &actor, &team, &project, &name).unwrap();
+    let params = ops::apps::NewAppParams {
+        team: &team,
+        name: &AppName::parse("Bench app").unwrap(),
+        redirect_uris: &RedirectUris::parse(&["https://bench.example/cb"]).unwrap(),
+        public: false,
+        token_ttl: None,
+    };
+    let client_id = ops::apps::create(&mut conn, &actor, &params).unwrap().client_id;
+    let app = apps::find_by_client_id(&mut conn, &client_id).unwrap().unwrap();
+    let policy = GrantPolicy {
+        code_ttl: Duration::minutes(10),
+        refresh_ttl: Duration::days(30),
+        unverified_app_team_limit: 100,
+    };
+    let tokens = (0..GRANTS)
+        .map(|_| {
+            let approval = Approval {
+                app: &app,
+                user_id: user.id,
+                team: &team,
+                project: ProjectChoice::Existing(&project),
+                scope: Scope::Project,
+                redirect_uri: "https://bench.example/cb",
+                code_challenge: None,
+            };
+            let code = approve(&mut conn, &actor, &approval, &policy).unwrap();
+            let Ok(Claim::Claimed(row)) = claim_code(&mut conn, &code, portcullis::db::now()) else {
+                panic!("a fresh code")
+            };
+            issue_from_code(&mut conn, &app, &row, &policy, None).unwrap().unwrap().access_token
+        })
+        .collect();
+    (dir, conn, tokens)
+}
+
+fn verification(c: &mut Criterion) {
+    let (_dir, mut conn, tokens) = seeded();
+    let now = portcullis::db::now();
+    let mut next = 0;
+    c.bench_function("verify/project token, SQLite, 2k grants", |b| {
+        b.iter(|| {
+            next = (next + 1) % tokens.len();
+            assert!(verify::verify(&mut conn, black_box(&tokens[next]), now).unwrap().is_some());
+        })
+    });
+    c.bench_function("verify/unknown token, SQLite", |b| {
+        b.iter(|| assert!(verify::verify(&mut conn, black_box("project:bench:web|unknown"), now).unwrap().is_none()))
+    });
+}
+
+criterion_group!(benches, verification);
+criterion_main!(benches);
