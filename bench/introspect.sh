@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Load test of POST /oauth/introspect on the release binary, with GET /healthz as the
-# "handler that does no work" baseline. See bench/README.md.
+# "handler that does no work" ceiling and, on SQLite, examples/baseline.rs (one indexed lookup
+# joined to memberships, nothing else checked) as the raw-lookup reference. See bench/README.md.
 #
 #   bench/introspect.sh [sqlite|postgres|all]     (default: all)
 #
 # Environment (defaults in brackets):
 #   USERS [1000] GRANTS_PER_USER [100] PROJECTS [10]   size of the seeded token pool
 #   CONNECTIONS [64] THREADS [2] DURATION [20s] WARMUP [3s]   wrk settings
-#   ENDPOINTS ["introspect healthz"]   which runs to make on each database
+#   ENDPOINTS ["introspect healthz baseline"]   which runs to make (baseline: SQLite only)
 #   PG_URL [postgres://postgres@127.0.0.1:5432]   server to create a throwaway database on
 #   SKIP_BUILD [0]   1: use the binary as it is (BIN [target/release/portcullis])
 #   KEEP [0]         1: keep the work directory (database, tokens, logs)
@@ -25,9 +26,10 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-3s}
-ENDPOINTS=${ENDPOINTS:-introspect healthz}
+ENDPOINTS=${ENDPOINTS:-introspect healthz baseline}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 BIN=${BIN:-$ROOT/target/release/portcullis}
+BASELINE_BIN=$ROOT/target/release/examples/baseline
 LUA=$ROOT/bench/introspect.lua
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=${RESULTS:-$ROOT/bench/results}/$STAMP
@@ -42,7 +44,7 @@ fi
 
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   echo "== cargo build --release" >&2
-  cargo build --release --quiet
+  cargo build --release --quiet --bin portcullis --example baseline
 fi
 [[ -x $BIN ]] || { echo "no $BIN: run cargo build --release" >&2; exit 1; }
 
@@ -108,9 +110,9 @@ wait_for_quiet() {
   BUSY=1
 }
 
-start_server() { # URL LOGFILE -> sets SERVER_PID, BASE
-  local url=$1 log=$2
-  PORTCULLIS_LOG=warn "$BIN" --database-url "$url" serve --bind 127.0.0.1:0 >"$log.out" 2>"$log.err" &
+start_server() { # LOGFILE COMMAND... -> sets SERVER_PID, BASE
+  local log=$1; shift
+  "$@" >"$log.out" 2>"$log.err" &
   SERVER_PID=$!
   for _ in $(seq 1 300); do
     if BASE=$(grep -o -m1 'listening on http://[0-9.:]*' "$log.out" 2>/dev/null); then
@@ -190,7 +192,7 @@ bench_database() { # LABEL URL
   BACKEND=$(tr -d '\n' <"$WORK/backend-$db")
   local auth
   auth=$(printf '%s' "$BACKEND" | base64 -w0)
-  start_server "$url" "$WORK/server-$db"
+  start_server "$WORK/server-$db" env PORTCULLIS_LOG=warn "$BIN" --database-url "$url" serve --bind 127.0.0.1:0
   echo "== server $BASE ($db)" >&2
   verify_real_path "$tokens"
   [[ " $ENDPOINTS " == *" introspect "* ]] && run_wrk introspect "$db" "$tokens" "$THREADS" "$auth"
@@ -200,6 +202,13 @@ bench_database() { # LABEL URL
   fi
   cp "$WORK/server-$db.err" "$RESULTS/server-$db.log"
   stop_server
+  if [[ $db == sqlite && " $ENDPOINTS " == *" baseline "* ]]; then
+    [[ -x $BASELINE_BIN ]] || { echo "no $BASELINE_BIN: cargo build --release --example baseline" >&2; exit 1; }
+    start_server "$WORK/baseline" "$BASELINE_BIN" "$url" 127.0.0.1:0
+    echo "== baseline $BASE (one lookup joined to memberships, nothing else checked)" >&2
+    run_wrk baseline "$db" "$tokens" "$THREADS" "$auth"
+    stop_server
+  fi
 }
 
 FAILED=0
