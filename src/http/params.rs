@@ -35,6 +35,11 @@ impl Params {
         }
     }
 
+    /// The first non-empty value of `name`, whether or not it is repeated.
+    pub fn first(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+    }
+
     /// The first of `names` that is repeated, if any.
     pub fn first_repeated(&self, names: &[&str]) -> Option<Repeated> {
         names.iter().find_map(|name| self.get(name).err())
@@ -54,5 +59,7 @@ mod tests {
         assert_eq!(params.get("d"), Ok(Some("+")));
         assert_eq!(params.get("e"), Ok(None));
         assert_eq!(params.first_repeated(&["b", "a"]), Some(Repeated("a".into())));
+        assert_eq!(params.first("a"), Some("1"));
+        assert_eq!(params.first("c"), None);
     }
 }

@@ -23,10 +23,9 @@ use crate::ui::session::{self, SessionUser};
 use crate::ui::{PageError, render, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/authorize", web::get().to(authorize_any))
-        .route("/oauth/authorize/project", web::get().to(authorize_project))
-        .route("/oauth/authorize/team", web::get().to(authorize_team))
-        .route("/oauth/authorize", web::post().to(decide));
+    cfg.service(web::resource("/oauth/authorize").get(authorize_any).post(decide))
+        .service(web::resource("/oauth/authorize/project").get(authorize_project))
+        .service(web::resource("/oauth/authorize/team").get(authorize_team));
 }
 
 /// A request that passed every check: safe to show consent for, or to redirect back.
@@ -91,8 +90,10 @@ fn validate(conn: &mut DbConnection, params: &Params, path_scope: Option<Scope>)
         ));
     }
 
-    // From here on the client and its redirect URI are trusted: errors go back to it.
-    let state = params.get("state").ok().flatten().map(str::to_owned);
+    // From here on the client and its redirect URI are trusted: errors go back to it, with
+    // the client's `state` (the first one when it is repeated, so that even that error
+    // reaches the client's state check; RFC 6749 §4.1.2.1).
+    let state = params.first("state").map(str::to_owned);
     let redirect = |error: &'static str, description: String| Rejection::Redirect {
         redirect_uri: redirect_uri.to_owned(),
         error,
