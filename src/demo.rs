@@ -107,7 +107,7 @@ static DEMO_TOKEN_ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::n
 static DEMO_CALLBACK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/demo/callback", web::get().to(callback));
+    cfg.service(web::resource("/demo/callback").get(callback));
 }
 
 #[derive(Template)]

@@ -5,16 +5,19 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::StatusCode;
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 
+use crate::api::ApiError;
 use crate::config::{ServeArgs, Settings};
 use crate::db::models::{codes, login_failures, sessions};
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::http::usage::UsageTracker;
 use crate::http::{AppState, middleware};
 use crate::oauth::client_auth::BackendCache;
+use crate::oauth::error::OAuthError;
 use crate::{api, demo, oauth, ops, passwords, ui};
 
 pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -68,6 +71,7 @@ async fn run(
             .app_data(web::QueryConfig::default().error_handler(|error, req| {
                 ui::PageError::bad_request(req, format!("The query string is malformed: {error}")).into()
             }))
+            .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(from_fn(middleware::observe))
             .configure(oauth::configure)
             .configure(api::configure)
@@ -96,17 +100,43 @@ async fn run(
 }
 
 async fn not_found(req: HttpRequest) -> HttpResponse {
-    let path = req.path();
-    if path.starts_with("/v1/") || path.starts_with("/oauth/") || path.starts_with("/.well-known/") {
-        actix_web::ResponseError::error_response(&api::ApiError::NotFound)
+    if is_machine_path(req.path()) {
+        ApiError::NotFound.error_response()
     } else {
-        actix_web::ResponseError::error_response(&ui::PageError::new(
-            &req,
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is nothing here.",
-        ))
+        ui::PageError::new(&req, StatusCode::NOT_FOUND, "Not found", "There is nothing here.").error_response()
     }
+}
+
+/// Paths answered in JSON rather than with pages.
+fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/v1/") || path.starts_with("/oauth/") || path.starts_with("/.well-known/")
+}
+
+/// A known path asked with a method it does not serve. actix answers 405 with the `Allow`
+/// header and no body; this gives it the body every other error on that path has: RFC 6749
+/// error JSON on the protocol endpoints, API JSON under `/v1` and `/.well-known`, a page
+/// elsewhere (including `/oauth/authorize`, which people's browsers reach).
+fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let allow = res.headers().get(header::ALLOW).cloned();
+    let (req, _) = res.into_parts();
+    let path = req.path();
+    let mut response = if matches!(path, "/oauth/token" | "/oauth/introspect" | "/oauth/revoke") {
+        OAuthError::method_not_allowed().error_response()
+    } else if is_machine_path(path) && !path.starts_with("/oauth/authorize") {
+        ApiError::MethodNotAllowed.error_response()
+    } else {
+        ui::PageError::new(
+            &req,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            "This page cannot be used that way.",
+        )
+        .error_response()
+    };
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
 /// Writes coalesced "last used" times every few seconds; purges expired codes, sessions and

@@ -17,7 +17,7 @@ use crate::ops::verify;
 const BASIC: &str = r#"Basic realm="portcullis""#;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/check", web::post().to(check));
+    cfg.service(web::resource("/v1/check").post(check));
 }
 
 #[derive(Deserialize)]

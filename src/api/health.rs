@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::http::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).route("/readyz", web::get().to(readyz));
+    cfg.service(web::resource("/healthz").get(healthz)).service(web::resource("/readyz").get(readyz));
 }
 
 /// The process is up and serving.

@@ -9,7 +9,7 @@ use crate::http::AppState;
 use crate::ops::verify::Verified;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/v1/token_details", web::get().to(token_details));
+    cfg.service(web::resource("/v1/token_details").get(token_details));
 }
 
 #[derive(Serialize)]

@@ -63,6 +63,11 @@ impl OAuthError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the server could not complete the request")
     }
 
+    /// A known protocol endpoint asked with another method (the `Allow` header says which).
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "this endpoint does not accept that HTTP method")
+    }
+
     pub fn body_too_large() -> Self {
         Self::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "request body too large")
     }

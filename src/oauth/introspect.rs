@@ -12,7 +12,7 @@ use crate::http::AppState;
 use crate::ops::verify::{self, Verified};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/introspect", web::post().to(introspect));
+    cfg.service(web::resource("/oauth/introspect").post(introspect));
 }
 
 /// RFC 7662 §2.2. Inactive is exactly `{"active": false}`: every other member is omitted.

@@ -10,8 +10,8 @@ use crate::http::AppState;
 use crate::ops;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/.well-known/oauth-authorization-server", web::get().to(metadata))
-        .route("/.well-known/jwks.json", web::get().to(jwks));
+    cfg.service(web::resource("/.well-known/oauth-authorization-server").get(metadata))
+        .service(web::resource("/.well-known/jwks.json").get(jwks));
 }
 
 fn cached_json(body: serde_json::Value) -> HttpResponse {

@@ -11,7 +11,7 @@ use crate::http::{AppState, client_ip};
 use crate::ops::grants;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/revoke", web::post().to(revoke));
+    cfg.service(web::resource("/oauth/revoke").post(revoke));
 }
 
 async fn revoke(

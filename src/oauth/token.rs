@@ -11,7 +11,7 @@ use crate::http::{AppState, client_ip};
 use crate::ops::grants::{self, IssuedTokens, RefreshRefused};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/token", web::post().to(token));
+    cfg.service(web::resource("/oauth/token").post(token));
 }
 
 /// RFC 6749 §5.1 (`expires_in` and `refresh_token` only for apps with expiring tokens).

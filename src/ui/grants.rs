@@ -16,11 +16,11 @@ use crate::http::{AppState, body, client_ip};
 use crate::ops::{self, Actor, OpError, rfc3339};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/settings/authorized-apps", web::get().to(mine))
-        .route("/settings/authorized-apps/{grant_id}/revoke", web::post().to(revoke_mine))
-        .route("/teams/{slug}/settings", web::get().to(team_settings))
-        .route("/teams/{slug}/settings/authorized-apps", web::get().to(team_grants))
-        .route("/teams/{slug}/settings/authorized-apps/{grant_id}/revoke", web::post().to(revoke_on_team));
+    cfg.service(web::resource("/settings/authorized-apps").get(mine))
+        .service(web::resource("/settings/authorized-apps/{grant_id}/revoke").post(revoke_mine))
+        .service(web::resource("/teams/{slug}/settings").get(team_settings))
+        .service(web::resource("/teams/{slug}/settings/authorized-apps").get(team_grants))
+        .service(web::resource("/teams/{slug}/settings/authorized-apps/{grant_id}/revoke").post(revoke_on_team));
 }
 
 /// The signed-in user, or a redirect to the login page that comes back here.

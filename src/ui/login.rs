@@ -23,9 +23,7 @@ const WINDOW: Duration = Duration::minutes(15);
 const DEFAULT_NEXT: &str = "/settings/authorized-apps";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/login", web::get().to(show))
-        .route("/login", web::post().to(submit))
-        .route("/logout", web::post().to(logout));
+    cfg.service(web::resource("/login").get(show).post(submit)).service(web::resource("/logout").post(logout));
 }
 
 /// Where to go after login: only a path on this server. Anything else (absolute URLs,

@@ -15,9 +15,9 @@ use askama::Template;
 pub use self::error::PageError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/static/style.css", web::get().to(style))
-        .route("/static/consent.js", web::get().to(consent_script));
+    cfg.service(web::resource("/").get(home))
+        .service(web::resource("/static/style.css").get(style))
+        .service(web::resource("/static/consent.js").get(consent_script));
     login::configure(cfg);
     grants::configure(cfg);
 }

@@ -76,3 +76,30 @@ fn unknown_paths_are_404_in_the_shape_of_their_area() {
     assert_eq!(page.status(), 404);
     assert!(page.text().unwrap().contains("Not found"));
 }
+
+#[test]
+fn known_paths_asked_with_another_method_are_405_with_allow_in_the_shape_of_their_area() {
+    let world = World::new();
+    for path in ["/oauth/token", "/oauth/introspect", "/oauth/revoke"] {
+        let response = http().get(world.url(path)).send().unwrap();
+        assert_eq!(response.status(), 405, "{path}");
+        assert_eq!(response.headers()["allow"], "POST", "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(response.json::<Value>().unwrap()["error"], "invalid_request", "{path}");
+    }
+    let api = http().delete(world.url("/v1/token_details")).send().unwrap();
+    assert_eq!((api.status().as_u16(), api.headers()["allow"].to_str().unwrap()), (405, "GET"));
+    assert_eq!(api.json::<Value>().unwrap()["code"], "method_not_allowed");
+    let metadata = http().post(world.url("/.well-known/oauth-authorization-server")).send().unwrap();
+    assert_eq!(metadata.status(), 405);
+    // The authorization endpoint serves both methods; a page path answers with a page.
+    let authorize = http().put(world.url("/oauth/authorize")).send().unwrap();
+    assert_eq!(authorize.status(), 405);
+    let allowed = authorize.headers()["allow"].to_str().unwrap().to_owned();
+    assert!(allowed.contains("GET") && allowed.contains("POST"), "{allowed}");
+    assert!(authorize.text().unwrap().contains("Method not allowed"));
+    let logout = http().get(world.url("/logout")).send().unwrap();
+    assert_eq!(logout.status(), 405);
+    assert_eq!(logout.headers()["x-frame-options"], "DENY", "security headers on every answer");
+    assert!(logout.text().unwrap().contains("Method not allowed"));
+}
