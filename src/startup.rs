@@ -71,6 +71,8 @@ async fn run(
             .app_data(web::QueryConfig::default().error_handler(|error, req| {
                 ui::PageError::bad_request(req, format!("The query string is malformed: {error}")).into()
             }))
+            // A path segment that does not parse (a grant id that is not a number) names nothing.
+            .app_data(web::PathConfig::default().error_handler(|_, req| ui::PageError::not_found(req).into()))
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(from_fn(middleware::observe))
             .configure(oauth::configure)
@@ -103,7 +105,7 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
     if is_machine_path(req.path()) {
         ApiError::NotFound.error_response()
     } else {
-        ui::PageError::new(&req, StatusCode::NOT_FOUND, "Not found", "There is nothing here.").error_response()
+        ui::PageError::not_found(&req).error_response()
     }
 }
 

@@ -89,7 +89,7 @@ fn resolve(conn: &mut DbConnection, resource: &ResourceRequest) -> diesel::Query
 }
 
 async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let body = body::read(payload, 16 * 1024).await.map_err(|error| match error {
+    let body = body::read(&req, payload, 16 * 1024).await.map_err(|error| match error {
         body::BodyError::TooLarge => ApiError::PayloadTooLarge("request body too large".into()),
         body::BodyError::Broken => ApiError::BadRequest("the request body could not be read".into()),
     })?;

@@ -443,7 +443,7 @@ async fn decide(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let body = body::read(payload, 16 * 1024).await.map_err(|_| {
+    let body = body::read(&req, payload, 16 * 1024).await.map_err(|_| {
         PageError::new(&req, StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The form is too large.")
     })?;
     let params = Params::parse(&body);

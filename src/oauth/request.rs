@@ -14,7 +14,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 /// Reads a form-encoded body (POST, `application/x-www-form-urlencoded`).
 pub async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
     // Read before judging, so the connection stays usable for the client's next request.
-    let body = body::read(payload, BODY_LIMIT).await?;
+    let body = body::read(req, payload, BODY_LIMIT).await?;
     if !body::is_form(req) {
         return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
     }

@@ -163,8 +163,9 @@ async fn revoke(
     grant_id: i64,
     back: String,
 ) -> Result<HttpResponse, PageError> {
-    let body =
-        body::read(payload, 4 * 1024).await.map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
+    let body = body::read(&req, payload, 4 * 1024)
+        .await
+        .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
     let params = Params::parse(&body);
     let user = match signed_in(&req, &state).await? {
         Ok(user) => user,

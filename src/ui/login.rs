@@ -91,8 +91,9 @@ async fn submit(
     if is_cross_site(&req, &state.settings.issuer) {
         return Err(PageError::forbidden(&req, "Cross-site login attempts are refused."));
     }
-    let body =
-        body::read(payload, 8 * 1024).await.map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
+    let body = body::read(&req, payload, 8 * 1024)
+        .await
+        .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
     let params = Params::parse(&body);
     let field = |name| params.get(name).ok().flatten().unwrap_or_default().to_owned();
     let (email_input, password) = (field("email"), field("password"));
@@ -166,8 +167,9 @@ async fn logout(
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let body =
-        body::read(payload, 4 * 1024).await.map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
+    let body = body::read(&req, payload, 4 * 1024)
+        .await
+        .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
     let params = Params::parse(&body);
     let Some(current) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
         return Ok(see_other("/login"));

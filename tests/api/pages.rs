@@ -47,6 +47,13 @@ fn users_see_their_grants_and_revoking_one_ends_it_at_once() {
     let response = stranger.post(world.url(&action)).form(&[stranger_csrf]).send().unwrap();
     assert_eq!(response.status(), 404);
     assert!(world.is_active(&backend, &token));
+    // A grant id that is not a number names nothing: the 404 page, like any unknown grant.
+    for id in ["abc", "99999999999999999999999"] {
+        let odd =
+            browser.post(world.url(&format!("/settings/authorized-apps/{id}/revoke"))).form(&form).send().unwrap();
+        assert_eq!(odd.status(), 404, "{id}");
+        assert!(odd.text().unwrap().contains("There is nothing here."), "{id}");
+    }
 
     let response = browser.post(world.url(&action)).form(&form).send().unwrap();
     assert_eq!(response.status(), 303);

@@ -381,6 +381,10 @@ fn malformed_requests_get_rfc_errors_never_500() {
         .send()
         .unwrap();
     expect(big, 413, "invalid_request");
+    // A body declared far over the limit is refused at once, without waiting for it to arrive.
+    let head = declared_only(&s.world, "/oauth/token", 10_000_000_000);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.contains("\"error\":\"invalid_request\""), "{head}");
     // Garbage bytes.
     let garbage = http()
         .post(s.world.url("/oauth/token"))
@@ -417,4 +421,21 @@ fn regenerating_the_secret_invalidates_the_old_one_immediately() {
     let (code, verifier) = s.code();
     let (status, _, body) = error_of(s.world.exchange(&s.app, &code, &verifier));
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+}
+
+/// Sends only the head of a form POST whose `Content-Length` is `length`, and returns what the
+/// server answers within a few seconds (nothing of the body is ever sent).
+fn declared_only(world: &World, path: &str, length: u64) -> String {
+    use std::io::{Read, Write};
+    let address = world.server.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }
