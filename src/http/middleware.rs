@@ -1,10 +1,12 @@
 //! Every response: a request id, security headers, one log line (method, path, status,
-//! duration — never the query string, headers or body, which may carry secrets).
+//! duration — never the query string, headers or body, which may carry secrets). HEAD requests
+//! are served as GET.
 
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
@@ -27,13 +29,18 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
 ];
 
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     // Not a secret: a fast user-space generator is enough (no syscall per request).
     let id = format!("{:016x}", rand::random::<u64>());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
+    // HEAD is GET without the body (RFC 9110 §9.3.2): route it as GET; actix's encoder already
+    // leaves the body out of the answer to a HEAD request.
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();

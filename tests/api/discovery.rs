@@ -62,6 +62,13 @@ fn jwks_publishes_an_ed25519_key() {
 fn health_and_readiness() {
     let world = World::new();
     assert_eq!(http().get(world.url("/healthz")).send().unwrap().status(), 200);
+    // HEAD is served wherever GET is, without a body (RFC 9110 §9.3.2): load balancers use it.
+    for path in ["/healthz", "/readyz", "/login"] {
+        let head = http().head(world.url(path)).send().unwrap();
+        assert_eq!(head.status(), 200, "{path}");
+        assert_ne!(head.headers()["content-length"], "0", "{path}: the length GET would have");
+        assert!(head.bytes().unwrap().is_empty(), "{path}");
+    }
     let ready: Value = http().get(world.url("/readyz")).send().unwrap().json().unwrap();
     assert_eq!(ready["status"], "ready");
 }
