@@ -58,21 +58,7 @@ pub fn revoke(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> Query
     Ok(updated == 1)
 }
 
-/// Like `grants::set_last_used`.
-pub fn set_last_used(
-    conn: &mut DbConnection,
-    ids: &[i64],
-    at: PrimitiveDateTime,
-    unless_since: PrimitiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
-        deploy_keys::table
-            .filter(deploy_keys::id.eq_any(ids))
-            .filter(deploy_keys::last_used_at.is_null().or(deploy_keys::last_used_at.lt(unless_since))),
-    )
-    .set(deploy_keys::last_used_at.eq(at))
-    .execute(conn)
-}
+set_last_used!(deploy_keys);
 
 /// A deploy key that is not revoked, whose grant (for keys an application minted) is live,
 /// with its project, team, deployment and custom role statements. Expiry is left to the caller.

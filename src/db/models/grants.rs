@@ -123,22 +123,7 @@ pub fn replace_access_token(
         .execute(conn)
 }
 
-/// Marks grants used at `at`, skipping those already marked since `unless_since` (rewriting a
-/// row costs a new row version on PostgreSQL; "last used" needs no finer precision).
-pub fn set_last_used(
-    conn: &mut DbConnection,
-    ids: &[i64],
-    at: PrimitiveDateTime,
-    unless_since: PrimitiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
-        grants::table
-            .filter(grants::id.eq_any(ids))
-            .filter(grants::last_used_at.is_null().or(grants::last_used_at.lt(unless_since))),
-    )
-    .set(grants::last_used_at.eq(at))
-    .execute(conn)
-}
+set_last_used!(grants);
 
 /// A grant whose access token is live as far as stored state goes, with everything needed to
 /// answer for it: the user as they are now, their *current* membership (the one the grant was
