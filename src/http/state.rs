@@ -61,12 +61,12 @@ impl AppState {
         }
         SQLITE_READER.with(|slot| {
             let mut slot = slot.borrow_mut();
-            if slot.as_ref().is_none_or(|(url, _)| *url != self.database) {
-                let conn = crate::db::pool::open(&self.database).map_err(|e| DbError(e.to_string()))?;
-                *slot = Some((self.database.clone(), conn));
-            }
-            let Some((_, conn)) = slot.as_mut() else {
-                return Err(DbError("no SQLite connection".into()));
+            let conn = match &mut *slot {
+                Some((url, conn)) if *url == self.database => conn,
+                _ => {
+                    let conn = crate::db::pool::open(&self.database).map_err(|e| DbError(e.to_string()))?;
+                    &mut slot.insert((self.database.clone(), conn)).1
+                }
             };
             let result = f(conn);
             if <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn) {
