@@ -101,39 +101,47 @@ async fn run(
     Ok(())
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    if is_machine_path(req.path()) {
-        ApiError::NotFound.error_response()
-    } else {
-        ui::PageError::not_found(&req).error_response()
+/// Who reads a path's answers, and so the shape of its errors.
+enum Area {
+    /// The token, introspection and revocation endpoints: RFC 6749 error JSON.
+    Protocol,
+    /// `/v1`, `/.well-known` and other machine paths: `{"code", "message"}`.
+    Api,
+    /// What people's browsers reach, `/oauth/authorize` included: an HTML page.
+    Page,
+}
+
+fn area(path: &str) -> Area {
+    match path {
+        "/oauth/token" | "/oauth/introspect" | "/oauth/revoke" => Area::Protocol,
+        _ if path.starts_with("/oauth/authorize") => Area::Page,
+        _ if ["/v1/", "/oauth/", "/.well-known/"].iter().any(|prefix| path.starts_with(prefix)) => Area::Api,
+        _ => Area::Page,
     }
 }
 
-/// Paths answered in JSON rather than with pages.
-fn is_machine_path(path: &str) -> bool {
-    path.starts_with("/v1/") || path.starts_with("/oauth/") || path.starts_with("/.well-known/")
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    match area(req.path()) {
+        Area::Protocol | Area::Api => ApiError::NotFound.error_response(),
+        Area::Page => ui::PageError::not_found(&req).error_response(),
+    }
 }
 
 /// A known path asked with a method it does not serve. actix answers 405 with the `Allow`
-/// header and no body; this gives it the body every other error on that path has: RFC 6749
-/// error JSON on the protocol endpoints, API JSON under `/v1` and `/.well-known`, a page
-/// elsewhere (including `/oauth/authorize`, which people's browsers reach).
+/// header and no body; this gives it the body every other error in its [`Area`] has.
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let allow = res.headers().get(header::ALLOW).cloned();
     let (req, _) = res.into_parts();
-    let path = req.path();
-    let mut response = if matches!(path, "/oauth/token" | "/oauth/introspect" | "/oauth/revoke") {
-        OAuthError::method_not_allowed().error_response()
-    } else if is_machine_path(path) && !path.starts_with("/oauth/authorize") {
-        ApiError::MethodNotAllowed.error_response()
-    } else {
-        ui::PageError::new(
+    let mut response = match area(req.path()) {
+        Area::Protocol => OAuthError::method_not_allowed().error_response(),
+        Area::Api => ApiError::MethodNotAllowed.error_response(),
+        Area::Page => ui::PageError::new(
             &req,
             StatusCode::METHOD_NOT_ALLOWED,
             "Method not allowed",
             "This page cannot be used that way.",
         )
-        .error_response()
+        .error_response(),
     };
     if let Some(allow) = allow {
         response.headers_mut().insert(header::ALLOW, allow);
