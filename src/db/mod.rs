@@ -15,6 +15,8 @@ macro_rules! natively {
     };
 }
 
+#[cfg(test)]
+pub mod fixture;
 pub mod migrations;
 pub mod models;
 pub mod pool;

@@ -224,6 +224,15 @@ diesel::table! {
     }
 }
 
+// SQLite only (its migration appends to it from triggers; PostgreSQL has no such table):
+// see `crate::db::models::credential_changes`.
+diesel::table! {
+    credential_changes (id) {
+        id -> BigInt,
+        token_hash -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(members -> teams (team_id));
 diesel::joinable!(members -> users (user_id));
 diesel::joinable!(custom_roles -> teams (team_id));

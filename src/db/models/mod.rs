@@ -33,6 +33,7 @@ pub mod apps;
 pub mod audit;
 pub mod backends;
 pub mod codes;
+pub mod credential_changes;
 pub mod deploy_keys;
 pub mod deployments;
 pub mod grants;

@@ -1,0 +1,152 @@
+//! The credential change log (SQLite only): written by triggers, read by the verification
+//! cache (`crate::ops::verify`). The functions take the SQLite connection itself, since
+//! PostgreSQL has no such table.
+
+use diesel::dsl::max;
+use diesel::prelude::*;
+
+use crate::db::schema::credential_changes;
+
+/// One committed change: the credential it affected, or `None` for "anything may have".
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = credential_changes)]
+pub struct CredentialChange {
+    pub id: i64,
+    pub token_hash: Option<String>,
+}
+
+/// The newest change's id (0 before the first).
+pub fn head(conn: &mut SqliteConnection) -> QueryResult<i64> {
+    credential_changes::table
+        .select(max(credential_changes::id))
+        .get_result::<Option<i64>>(conn)
+        .map(|id| id.unwrap_or(0))
+}
+
+/// The changes after `id`, oldest first.
+pub fn after(conn: &mut SqliteConnection, id: i64) -> QueryResult<Vec<CredentialChange>> {
+    credential_changes::table
+        .filter(credential_changes::id.gt(id))
+        .order(credential_changes::id.asc())
+        .select(CredentialChange::as_select())
+        .load(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use super::*;
+    use crate::db::fixture::{DEPLOY_KEY, Fixture, PROJECT_TOKEN};
+    use crate::tokens::SecretHash;
+
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+
+    fn columns(f: &mut Fixture, table: &str) -> Vec<String> {
+        diesel::sql_query(format!("SELECT name FROM pragma_table_info('{table}')"))
+            .load::<Column>(f.sqlite())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.name)
+            .collect()
+    }
+
+    /// What running `sql` appended to the log.
+    fn logged(f: &mut Fixture, sql: &str) -> Vec<Option<String>> {
+        let before = head(f.sqlite()).unwrap();
+        f.exec(sql);
+        after(f.sqlite(), before).unwrap().into_iter().map(|c| c.token_hash).collect()
+    }
+
+    fn hash(credential: &str) -> Option<String> {
+        Some(SecretHash::of(credential).into_string())
+    }
+
+    #[test]
+    fn every_credential_column_but_last_used_is_logged_by_credential() {
+        let mut f = Fixture::seeded();
+        let (grant, key) = (hash(PROJECT_TOKEN), hash(DEPLOY_KEY));
+        for column in columns(&mut f, "grants") {
+            let expected = if column == "last_used_at" { vec![] } else { vec![grant.clone(), key.clone()] };
+            assert_eq!(logged(&mut f, &format!("UPDATE grants SET {column} = {column}")), expected, "grants.{column}");
+        }
+        for column in columns(&mut f, "deploy_keys") {
+            let expected = if column == "last_used_at" { vec![] } else { vec![key.clone()] };
+            assert_eq!(
+                logged(&mut f, &format!("UPDATE deploy_keys SET {column} = {column}")),
+                expected,
+                "deploy_keys.{column}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_write_to_what_credentials_are_joined_to_is_logged_as_anything() {
+        let mut f = Fixture::seeded();
+        let joined = [
+            "users",
+            "teams",
+            "members",
+            "custom_roles",
+            "member_custom_roles",
+            "projects",
+            "project_admins",
+            "deployments",
+            "oauth_apps",
+        ];
+        for table in joined {
+            for column in columns(&mut f, table) {
+                assert_eq!(logged(&mut f, &format!("UPDATE {table} SET {column} = {column}")), vec![None], "{table}");
+            }
+        }
+        // Links whose existence alone changes an answer: adding one counts too.
+        assert_eq!(logged(&mut f, "DELETE FROM project_admins"), vec![None]);
+        assert_eq!(logged(&mut f, "INSERT INTO project_admins VALUES (1, 1, '2026-01-01 00:00:00')"), vec![None]);
+        assert_eq!(logged(&mut f, "DELETE FROM member_custom_roles"), vec![None]);
+        assert_eq!(logged(&mut f, "INSERT INTO member_custom_roles VALUES (1, 1)"), vec![None]);
+        // Issuing a credential, or a user nothing refers to yet, changes no answer.
+        assert_eq!(
+            logged(&mut f, "INSERT INTO users VALUES (2, 'bo@example.com', 'Bo', 'x', NULL, '2026-01-01')"),
+            vec![]
+        );
+        assert_eq!(
+            logged(
+                &mut f,
+                "INSERT INTO grants VALUES (2, 1, 2, 1, NULL, NULL, 'team', 'other', '2026-01-01', NULL, '2026-01-01',
+                                            NULL, NULL, NULL)"
+            ),
+            vec![]
+        );
+        // Nor do the tables no answer reads.
+        assert_eq!(logged(&mut f, "UPDATE signing_keys SET retired_at = '2026-02-01'"), vec![]);
+    }
+
+    #[test]
+    fn deletes_are_logged_through_cascades() {
+        let mut f = Fixture::seeded();
+        let (grant, key) = (hash(PROJECT_TOKEN), hash(DEPLOY_KEY));
+        let changes = logged(&mut f, "DELETE FROM grants WHERE id = 1");
+        assert!(changes.contains(&grant) && changes.contains(&key), "{changes:?}");
+        let mut f = Fixture::seeded();
+        let changes = logged(&mut f, "DELETE FROM teams");
+        assert!(changes.contains(&None) && changes.contains(&grant) && changes.contains(&key), "{changes:?}");
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_ten_thousand_changes() {
+        let mut f = Fixture::seeded();
+        f.exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050)
+             INSERT INTO credential_changes (token_hash) SELECT 'h' || i FROM n",
+        );
+        let newest = head(f.sqlite()).unwrap();
+        let kept = after(f.sqlite(), 0).unwrap();
+        assert_eq!(kept.len(), 10_000);
+        assert_eq!(kept.first().map(|c| c.id), Some(newest - 9_999));
+    }
+}
