@@ -15,7 +15,7 @@ use crate::db::DbConnection;
 use crate::db::models::apps::{self, App};
 use crate::db::models::backends;
 use crate::http::params::Params;
-use crate::tokens::SecretHash;
+use crate::tokens::{SecretDigest, SecretHash};
 
 /// The credentials a request carries, before any database lookup.
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ pub enum Caller {
 /// revoked today); application credentials and the credentials being verified never are.
 #[derive(Default)]
 pub struct BackendCache {
-    entries: Mutex<HashMap<String, (SecretHash, Instant)>>,
+    entries: Mutex<HashMap<String, (SecretDigest, Instant)>>,
 }
 
 impl BackendCache {
@@ -145,9 +145,7 @@ impl BackendCache {
         let Ok(entries) = self.entries.lock() else {
             return false;
         };
-        entries.get(id).is_some_and(|(hash, proven)| {
-            proven.elapsed() < Self::TTL && SecretHash::matches_stored(hash.as_str(), secret)
-        })
+        entries.get(id).is_some_and(|(digest, proven)| proven.elapsed() < Self::TTL && digest.matches(secret))
     }
 
     fn remember(&self, id: &str, secret: &str) {
@@ -156,7 +154,7 @@ impl BackendCache {
                 entries.retain(|_, (_, proven)| proven.elapsed() < Self::TTL);
             }
             if entries.len() < Self::CAPACITY {
-                entries.insert(id.to_owned(), (SecretHash::of(secret), Instant::now()));
+                entries.insert(id.to_owned(), (SecretDigest::of(secret), Instant::now()));
             }
         }
     }

@@ -5,7 +5,7 @@
 //! team, another project, a case change, an extra character, the secret alone) yields a hash
 //! that matches nothing. Classification only chooses which table to look in.
 
-use super::secret::SecretHash;
+use super::secret::{SecretDigest, SecretHash};
 use crate::domain::{DeploymentType, Scope};
 
 /// Longest credential we will even hash; anything longer is not ours.
@@ -70,7 +70,12 @@ impl<'a> Credential<'a> {
 
     /// The storage hash of the whole credential, prefix included.
     pub fn hash(&self) -> SecretHash {
-        SecretHash::of(self.full)
+        self.digest().to_hash()
+    }
+
+    /// The same hash as bytes.
+    pub fn digest(&self) -> SecretDigest {
+        SecretDigest::of(self.full)
     }
 }
 

@@ -7,4 +7,4 @@ pub mod secret;
 pub mod signing;
 
 pub use self::credential::{Credential, CredentialKind};
-pub use self::secret::{SecretHash, generate_secret};
+pub use self::secret::{SecretDigest, SecretHash, generate_secret};

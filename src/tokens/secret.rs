@@ -29,13 +29,46 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// The SHA-256 of a secret as bytes: what in-memory caches key on (no hex on the hot path).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SecretDigest([u8; 32]);
+
+impl SecretDigest {
+    pub fn of(secret: &str) -> SecretDigest {
+        SecretDigest(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// Reads a stored hash back; `None` for anything that is not 64 hex digits.
+    pub fn from_stored(stored: &str) -> Option<SecretDigest> {
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(stored, &mut digest).ok()?;
+        Some(SecretDigest(digest))
+    }
+
+    /// The storage form.
+    pub fn to_hash(&self) -> SecretHash {
+        SecretHash(hex::encode(self.0))
+    }
+
+    /// Whether `presented` hashes to this digest, compared in constant time.
+    pub fn matches(&self, presented: &str) -> bool {
+        SecretDigest::of(presented).0.ct_eq(&self.0).into()
+    }
+}
+
+impl fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretDigest({}…)", hex::encode(&self.0[..4]))
+    }
+}
+
 /// The SHA-256 of a secret as lowercase hex: what the database stores and indexes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretHash(String);
 
 impl SecretHash {
     pub fn of(secret: &str) -> SecretHash {
-        SecretHash(hex::encode(Sha256::digest(secret.as_bytes())))
+        SecretDigest::of(secret).to_hash()
     }
 
     pub fn as_str(&self) -> &str {
@@ -79,5 +112,14 @@ mod tests {
         assert!(SecretHash::matches_stored(&stored, "s3cret"));
         assert!(!SecretHash::matches_stored(&stored, "s3cret "));
         assert!(!SecretHash::matches_stored(&stored, ""));
+    }
+
+    #[test]
+    fn digests_round_trip_through_the_stored_form() {
+        let digest = SecretDigest::of("s3cret");
+        assert_eq!(SecretDigest::from_stored(digest.to_hash().as_str()), Some(digest));
+        assert!(digest.matches("s3cret") && !digest.matches("s3cret "));
+        assert_eq!(SecretDigest::from_stored("not hex"), None);
+        assert_eq!(SecretDigest::from_stored(&"ab".repeat(31)), None);
     }
 }
