@@ -32,6 +32,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTCULLIS_DB_POOL_SIZE", value_name = "N")]
     pub db_pool_size: Option<u32>,
 
+    /// Live credentials whose verification answers each instance keeps in memory (SQLite only;
+    /// 0 turns it off). Answers are dropped the moment the database records a change that
+    /// touches them, so a cached answer is never stale (see README, "Verification cache").
+    #[arg(long, env = "PORTCULLIS_VERIFY_CACHE_ENTRIES", default_value_t = 100_000, value_name = "N")]
+    pub verify_cache_entries: usize,
+
     /// Lifetime of authorization codes.
     #[arg(long, env = "PORTCULLIS_CODE_TTL_SECONDS", default_value_t = 600, value_name = "SECONDS",
           value_parser = clap::value_parser!(i64).range(1..=3600))]

@@ -18,6 +18,7 @@ use crate::http::usage::UsageTracker;
 use crate::http::{AppState, middleware};
 use crate::oauth::client_auth::BackendCache;
 use crate::oauth::error::OAuthError;
+use crate::ops::verify::Verifier;
 use crate::{api, demo, oauth, ops, passwords, ui};
 
 pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -47,6 +48,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         settings,
         usage: Arc::new(UsageTracker::default()),
         backends: Arc::new(BackendCache::default()),
+        verifier: Arc::new(Verifier::new(url, args.verify_cache_entries)),
     });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.

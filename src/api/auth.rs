@@ -1,13 +1,15 @@
 //! Bearer authentication for `/v1` (RFC 6750): the presented credential is verified by the
 //! same function as introspection, so one place decides whether a credential is live.
 
+use std::sync::Arc;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use super::ApiError;
 use crate::db::now;
 use crate::http::AppState;
-use crate::ops::verify::{self, Verified};
+use crate::ops::verify::Verified;
 
 const CHALLENGE: &str = r#"Bearer realm="portcullis""#;
 const INVALID: &str = r#"Bearer realm="portcullis", error="invalid_token""#;
@@ -24,14 +26,14 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// The live credential behind `Authorization: Bearer …`, or 401.
-pub async fn bearer(req: &HttpRequest, state: &AppState) -> Result<Verified, ApiError> {
+pub async fn bearer(req: &HttpRequest, state: &AppState) -> Result<Arc<Verified>, ApiError> {
     let token = bearer_token(req)?;
-    let verified =
-        state
-            .db_read(move |conn| verify::verify(conn, &token, now()))
-            .await?
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::Unauthorized("the credential is invalid, expired or revoked".into(), INVALID))?;
+    let verifier = state.verifier.clone();
+    let verified = state
+        .db_read(move |conn| verifier.verify(conn, &token, now()))
+        .await?
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::Unauthorized("the credential is invalid, expired or revoked".into(), INVALID))?;
     state.usage.note_use(&verified);
     Ok(verified)
 }

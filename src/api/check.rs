@@ -109,7 +109,7 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
             "resource must be {\"team\"}, {\"team\", \"project\"} or {\"deployment\"}".into(),
         ));
     }
-    let (usage, backends) = (state.usage.clone(), state.backends.clone());
+    let (usage, backends, verifier) = (state.usage.clone(), state.backends.clone(), state.verifier.clone());
     let response = state
         .db_read(move |conn| -> Result<CheckResponse, ApiError> {
             match client_auth::authenticate_caller(conn, &presented, &backends) {
@@ -119,7 +119,7 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
                 }
                 Err(_) => return Err(ApiError::Unauthorized("invalid backend credentials".into(), BASIC)),
             }
-            let Some(verified) = verify::verify(conn, &request.token, now()).map_err(ApiError::internal)? else {
+            let Some(verified) = verifier.verify(conn, &request.token, now()).map_err(ApiError::internal)? else {
                 return Ok(denied("the credential is invalid, expired or revoked"));
             };
             usage.note_use(&verified);

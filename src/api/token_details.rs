@@ -70,5 +70,5 @@ impl From<&Verified> for TokenDetails {
 
 async fn token_details(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let verified = bearer(&req, &state).await?;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenDetails::from(&verified)))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenDetails::from(&*verified)))
 }

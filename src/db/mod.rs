@@ -15,6 +15,7 @@ macro_rules! natively {
     };
 }
 
+pub mod commit_watch;
 #[cfg(test)]
 pub mod fixture;
 pub mod migrations;

@@ -9,6 +9,7 @@ use super::usage::UsageTracker;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbConnection, DbPool};
 use crate::oauth::client_auth::BackendCache;
+use crate::ops::verify::Verifier;
 
 /// Shared by every handler (behind `web::Data`, so cloning is cheap).
 pub struct AppState {
@@ -17,6 +18,7 @@ pub struct AppState {
     pub settings: Settings,
     pub usage: Arc<UsageTracker>,
     pub backends: Arc<BackendCache>,
+    pub verifier: Arc<Verifier>,
 }
 
 /// The database could not be reached or the blocking pool is gone: a server fault.

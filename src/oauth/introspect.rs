@@ -1,5 +1,7 @@
 //! Token introspection (RFC 7662) for backends and for apps asking about their own tokens.
-//! Every answer comes from [`crate::ops::verify`], fresh from the database.
+//! Every answer comes from [`crate::ops::verify`]: the database's, as of this request.
+
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -9,7 +11,7 @@ use super::error::{OAuthError, no_store_json};
 use super::request::{TokenRequest, token_request};
 use crate::db::now;
 use crate::http::AppState;
-use crate::ops::verify::{self, Verified};
+use crate::ops::verify::Verified;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/introspect").post(introspect));
@@ -122,12 +124,12 @@ async fn introspect(
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
     let TokenRequest { presented, token } = token_request(&req, payload).await?;
-    let backends = state.backends.clone();
+    let (backends, verifier) = (state.backends.clone(), state.verifier.clone());
     let verified = state
-        .db_read(move |conn| -> Result<Option<Verified>, OAuthError> {
+        .db_read(move |conn| -> Result<Option<Arc<Verified>>, OAuthError> {
             let caller = client_auth::authenticate_caller(conn, &presented, &backends)?;
-            let verified = verify::verify(conn, &token, now()).map_err(OAuthError::server_error)?;
-            Ok(verified.filter(|v| match (&caller, v) {
+            let verified = verifier.verify(conn, &token, now()).map_err(OAuthError::server_error)?;
+            Ok(verified.filter(|v| match (&caller, &**v) {
                 (Caller::Backend, _) => true,
                 // An app may introspect its own tokens only.
                 (Caller::App(app), Verified::AppToken(token)) => token.client_id == app.client_id,

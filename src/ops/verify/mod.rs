@@ -1,9 +1,11 @@
 //! The one place that decides whether a presented credential is live (SPEC §1, §3).
 //!
 //! Introspection, `/v1/token_details`, `/v1/check` and bearer authentication of our own API all
-//! call [`verify`]. It reads the database every time — the grant, the user as they are now, the
-//! membership the grant was issued under, the project, the app — so a change that committed
-//! is seen by the very next request on every instance. There is deliberately no cache.
+//! go through [`Verifier::verify`]. The answer is always the database's as of that request —
+//! the grant, the user as they are now, the membership the grant was issued under, the
+//! project, the app — so a change that committed is seen by the very next request on every
+//! instance. [`verify`] reads all of it each time; on SQLite, [`Verifier`] first asks the
+//! credential change log whether anything it cached has changed since (see [`cache`]).
 
 use std::collections::BTreeSet;
 
@@ -18,7 +20,11 @@ use crate::authz::{
 use crate::db::DbConnection;
 use crate::db::models::{deploy_keys, deployments, grants, members, roles};
 use crate::domain::{DeploymentType, MemberRole, Scope};
-use crate::tokens::{Credential, CredentialKind};
+use crate::tokens::{Credential, CredentialKind, SecretHash};
+
+mod cache;
+
+pub use self::cache::Verifier;
 
 /// A live application token and its user's current standing.
 #[derive(Debug, Clone)]
@@ -88,6 +94,16 @@ impl Verified {
         }
     }
 
+    /// Whether the credential has expired at `now` (admin keys never expire).
+    pub fn expired(&self, now: PrimitiveDateTime) -> bool {
+        let expires_at = match self {
+            Verified::AppToken(t) => t.expires_at,
+            Verified::DeployKey(k) => k.expires_at,
+            Verified::AdminKey(_) => None,
+        };
+        expires_at.is_some_and(|at| at <= now)
+    }
+
     pub fn team_id(&self) -> i64 {
         match self {
             Verified::AppToken(t) => t.team_id,
@@ -111,19 +127,27 @@ fn custom_role(name: String, statements: &str) -> CustomRole {
     CustomRole { name, statements: Statement::parse_all(statements).unwrap_or_default() }
 }
 
-/// Whether `presented` is a live credential at `now`, and what it is.
+/// Whether `presented` is a live credential at `now`, and what it is, read from the database.
 pub fn verify(conn: &mut DbConnection, presented: &str, now: PrimitiveDateTime) -> QueryResult<Option<Verified>> {
-    let Some(credential) = Credential::parse(presented) else {
-        return Ok(None);
-    };
-    let hash = credential.hash();
-    let expired = |at: Option<PrimitiveDateTime>| at.is_some_and(|at| at <= now);
-    match credential.kind {
+    match Credential::parse(presented) {
+        Some(credential) => verify_credential(conn, &credential, &credential.hash(), now),
+        None => Ok(None),
+    }
+}
+
+/// [`verify`] for a credential already parsed, `hash` being its storage hash.
+fn verify_credential(
+    conn: &mut DbConnection,
+    credential: &Credential,
+    hash: &SecretHash,
+    now: PrimitiveDateTime,
+) -> QueryResult<Option<Verified>> {
+    let verified = match credential.kind {
         CredentialKind::AppToken(scope) => {
             let Some(row) = grants::find_live_by_access_hash(conn, hash.as_str())? else {
                 return Ok(None);
             };
-            if expired(row.access_token_expires_at) || row.scope != scope.as_str() {
+            if row.scope != scope.as_str() {
                 return Ok(None);
             }
             let role = MemberRole::from_stored(&row.role);
@@ -135,7 +159,7 @@ pub fn verify(conn: &mut DbConnection, presented: &str, now: PrimitiveDateTime) 
             } else {
                 Vec::new()
             };
-            Ok(Some(Verified::AppToken(AppToken {
+            Verified::AppToken(AppToken {
                 grant_id: row.grant_id,
                 client_id: row.client_id,
                 app_name: row.app_name,
@@ -153,15 +177,12 @@ pub fn verify(conn: &mut DbConnection, presented: &str, now: PrimitiveDateTime) 
                 issued_at: row.access_token_issued_at,
                 expires_at: row.access_token_expires_at,
                 grant_created_at: row.created_at,
-            })))
+            })
         }
         CredentialKind::DeploymentKey { .. } | CredentialKind::PreviewProjectKey => {
             let Some(row) = deploy_keys::find_live_by_hash(conn, hash.as_str())? else {
                 return Ok(None);
             };
-            if expired(row.key.expires_at) {
-                return Ok(None);
-            }
             let deployment = match (row.key.deployment_id, row.deployment_name, row.deployment_type) {
                 (Some(id), Some(name), Some(t)) => Some(deployment_ref(id, name, &t)),
                 _ => None,
@@ -183,7 +204,7 @@ pub fn verify(conn: &mut DbConnection, presented: &str, now: PrimitiveDateTime) 
                 (Some(name), Some(statements)) => Some(custom_role(name, &statements)),
                 _ => None,
             };
-            Ok(Some(Verified::DeployKey(DeployKey {
+            Verified::DeployKey(DeployKey {
                 id: row.key.id,
                 name: row.key.name,
                 team_id: row.team_id,
@@ -194,22 +215,23 @@ pub fn verify(conn: &mut DbConnection, presented: &str, now: PrimitiveDateTime) 
                 allowed_actions: deploy_key_effective_actions(&base, role.as_ref(), &context),
                 created_at: row.key.created_at,
                 expires_at: row.key.expires_at,
-            })))
+            })
         }
         CredentialKind::AdminKey { .. } => {
             let Some(row) = deployments::find_by_admin_key_hash(conn, hash.as_str())? else {
                 return Ok(None);
             };
-            Ok(Some(Verified::AdminKey(AdminKey {
+            Verified::AdminKey(AdminKey {
                 team_id: row.team_id,
                 team_slug: row.team_slug,
                 project_id: row.deployment.project_id,
                 project_slug: row.project_slug,
                 created_at: row.deployment.created_at,
                 deployment: deployment_ref(row.deployment.id, row.deployment.name, &row.deployment.deployment_type),
-            })))
+            })
         }
-    }
+    };
+    Ok((!verified.expired(now)).then_some(verified))
 }
 
 /// The authorization subject behind a verified credential (loads the member's project-admin

@@ -1,0 +1,281 @@
+//! Verification answers kept in memory, never stale (SQLite).
+//!
+//! On SQLite every write that can end or alter a live credential appends a row to the
+//! credential change log from a trigger, and ids grow in commit order (one writer at a time; see
+//! `migrations/sqlite/2026-12-01-000001_credential_changes`). A [`Verifier`] keeps live answers
+//! and the id of the last change it has applied. Before answering from memory it makes sure it
+//! has applied every change committed before the request began, whichever process made it:
+//!
+//! 1. It reads the database's commit mark ([`CommitWatch`]: one `pread`, no transaction). If
+//!    the mark is the one seen when the log was last read, nothing has committed since.
+//! 2. Otherwise it reads the newest change id (one indexed read) and applies what happened
+//!    since: it drops the credentials named, or everything when a change is not about one
+//!    credential (a user, a membership, a role, a project, an app).
+//!
+//! Only then does it answer from memory, so the answer is the one the full join would give at
+//! that moment. What is kept: live answers only (anything else, garbage included, goes to the
+//! database), up to a fixed number of credentials, least recently used first out. Expiry is
+//! checked against the request's clock on every use. An answer computed while the log moved on
+//! is not kept, since the change it missed may already have been applied to the cache.
+//!
+//! PostgreSQL keeps no such log (concurrent transactions do not take ids in commit order), so
+//! there every answer comes from the database.
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use diesel::{QueryResult, SqliteConnection};
+use lru::LruCache;
+use time::PrimitiveDateTime;
+
+use super::{Verified, verify_credential};
+use crate::db::commit_watch::{CommitMark, CommitWatch};
+use crate::db::models::credential_changes;
+use crate::db::{DatabaseUrl, DbConnection, pool};
+use crate::tokens::{Credential, SecretDigest};
+
+/// Catching up on more changes than this costs more than forgetting everything.
+const MAX_REPLAY: i64 = 1_000;
+
+/// Verifies credentials for a running server: with the cache on SQLite, from the database
+/// alone on PostgreSQL or when the cache is turned off.
+pub struct Verifier {
+    cache: Option<Mutex<Cache>>,
+    /// Without it (the `-shm` file unreadable) every request reads the newest change id.
+    watch: Option<CommitWatch>,
+}
+
+struct Cache {
+    /// The newest change applied to `live`; `None` until the first request reads the log.
+    applied: Option<i64>,
+    /// The commit mark read just before the log was found to end at `applied`.
+    seen: Option<CommitMark>,
+    /// Live answers by the SHA-256 of the credential.
+    live: LruCache<SecretDigest, Arc<Verified>>,
+}
+
+impl Verifier {
+    /// A verifier for `database` keeping up to `capacity` answers (0: none).
+    pub fn new(database: &DatabaseUrl, capacity: usize) -> Verifier {
+        let (DatabaseUrl::Sqlite(path), Some(capacity)) = (database, NonZeroUsize::new(capacity)) else {
+            return Verifier { cache: None, watch: None };
+        };
+        let watch = pool::open(database).ok().and_then(|holder| CommitWatch::open(path, holder));
+        if watch.is_none() {
+            tracing::warn!("cannot read the SQLite commit mark: every verification reads the change log");
+        }
+        let cache = Cache { applied: None, seen: None, live: LruCache::new(capacity) };
+        Verifier { cache: Some(Mutex::new(cache)), watch }
+    }
+
+    /// Whether `presented` is a live credential at `now`: the answer [`super::verify`] would
+    /// give at this moment.
+    pub fn verify(
+        &self,
+        conn: &mut DbConnection,
+        presented: &str,
+        now: PrimitiveDateTime,
+    ) -> QueryResult<Option<Arc<Verified>>> {
+        let Some(credential) = Credential::parse(presented) else {
+            return Ok(None);
+        };
+        let digest = credential.digest();
+        let (Some(cache), DbConnection::Sqlite(sqlite)) = (&self.cache, &mut *conn) else {
+            return Ok(verify_credential(conn, &credential, &digest.to_hash(), now)?.map(Arc::new));
+        };
+        // The mark comes first: whatever it vouches for was committed before it was read.
+        let mark = self.watch.as_ref().and_then(CommitWatch::mark);
+        let unchanged = lock(cache).head_if_unchanged(mark);
+        let head = match unchanged {
+            Some(head) => head,
+            None => credential_changes::head(sqlite)?,
+        };
+        {
+            let mut cache = lock(cache);
+            if unchanged.is_none() {
+                cache.catch_up(sqlite, head, mark)?;
+            }
+            if let Some(known) = cache.live.get(&digest) {
+                return Ok((!known.expired(now)).then(|| known.clone()));
+            }
+        }
+        let verified = verify_credential(conn, &credential, &digest.to_hash(), now)?.map(Arc::new);
+        if let Some(verified) = &verified {
+            lock(cache).remember(head, digest, verified.clone());
+        }
+        Ok(verified)
+    }
+}
+
+/// The cache, emptied if a panic left it half-updated.
+fn lock(cache: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
+    cache.lock().unwrap_or_else(|poisoned| {
+        cache.clear_poison();
+        let mut cache = poisoned.into_inner();
+        cache.forget_all(None);
+        cache
+    })
+}
+
+impl Cache {
+    /// The newest change, known without asking the database: when `mark` is the one read just
+    /// before the log was last found to end where it was applied, nothing has committed since.
+    fn head_if_unchanged(&self, mark: Option<CommitMark>) -> Option<i64> {
+        match (mark, self.seen) {
+            (Some(mark), Some(seen)) if mark == seen => self.applied,
+            _ => None,
+        }
+    }
+
+    /// Applies the log up to (at least) `head`, the newest id a request read after `mark`.
+    fn catch_up(&mut self, conn: &mut SqliteConnection, head: i64, mark: Option<CommitMark>) -> QueryResult<()> {
+        match self.applied {
+            // Nothing is kept yet, so nothing can be out of date.
+            None => self.forget_all(Some(head)),
+            // Another request already applied as much or more.
+            Some(applied) if head <= applied => {}
+            Some(applied) if head - applied > MAX_REPLAY => self.forget_all(Some(head)),
+            Some(applied) => {
+                let changes = credential_changes::after(conn, applied)?;
+                // Pruned past what we applied: what the missing changes touched is unknown.
+                let complete = changes.first().is_some_and(|change| change.id == applied + 1);
+                let newest = changes.last().map_or(head, |change| change.id.max(head));
+                // A change about one credential names it by its stored hash; NULL (or, were a
+                // row ever written by hand, anything unreadable) may concern any.
+                let named: Option<Vec<SecretDigest>> = changes
+                    .iter()
+                    .map(|change| change.token_hash.as_deref().and_then(SecretDigest::from_stored))
+                    .collect();
+                match named {
+                    Some(named) if complete => {
+                        for digest in named {
+                            self.live.pop(&digest);
+                        }
+                        self.applied = Some(newest);
+                    }
+                    _ => self.forget_all(Some(newest)),
+                }
+            }
+        }
+        // `mark` was read before `head`: it vouches for `head` only if that is where we stand.
+        if self.applied == Some(head) {
+            self.seen = mark;
+        }
+        Ok(())
+    }
+
+    /// Keeps an answer computed from a state at least as new as `head` — unless a later change
+    /// has been applied meanwhile: it could have been about this very credential.
+    fn remember(&mut self, head: i64, digest: SecretDigest, verified: Arc<Verified>) {
+        if self.applied == Some(head) {
+            self.live.put(digest, verified);
+        }
+    }
+
+    fn forget_all(&mut self, applied: Option<i64>) {
+        self.live.clear();
+        self.applied = applied;
+        self.seen = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::fixture::{DEPLOY_KEY, Fixture, PROJECT_TOKEN};
+    use crate::tokens::SecretHash;
+
+    fn at(day: u8) -> PrimitiveDateTime {
+        PrimitiveDateTime::new(
+            time::Date::from_calendar_date(2026, time::Month::March, day).unwrap(),
+            time::Time::MIDNIGHT,
+        )
+    }
+
+    fn live(verifier: &Verifier, f: &mut Fixture, credential: &str) -> bool {
+        verifier.verify(&mut f.conn, credential, at(1)).unwrap().is_some()
+    }
+
+    /// Revokes the fixture's grant without the log hearing of it, which only a test would do:
+    /// the way to see whether an answer came from memory.
+    fn revoke_silently(f: &mut Fixture) {
+        f.exec("DROP TRIGGER grants_changed; UPDATE grants SET revoked_at = '2026-01-02 00:00:00'");
+    }
+
+    fn log(f: &mut Fixture, hash: Option<&str>) {
+        let value = hash.map_or("NULL".to_owned(), |h| format!("'{h}'"));
+        f.exec(&format!("INSERT INTO credential_changes (token_hash) VALUES ({value})"));
+    }
+
+    #[test]
+    fn answers_from_memory_until_the_log_names_the_credential() {
+        let mut f = Fixture::seeded();
+        let verifier = Verifier::new(&f.url, 16);
+        assert!(live(&verifier, &mut f, PROJECT_TOKEN));
+        revoke_silently(&mut f);
+        assert!(live(&verifier, &mut f, PROJECT_TOKEN), "unlogged, so still the cached answer");
+        log(&mut f, Some(SecretHash::of("some-other-credential").as_str()));
+        assert!(live(&verifier, &mut f, PROJECT_TOKEN), "a change about another credential keeps it");
+        log(&mut f, Some(SecretHash::of(PROJECT_TOKEN).as_str()));
+        assert!(!live(&verifier, &mut f, PROJECT_TOKEN), "the database's answer once the log names it");
+    }
+
+    #[test]
+    fn a_change_about_anything_forgets_everything() {
+        let mut f = Fixture::seeded();
+        let verifier = Verifier::new(&f.url, 16);
+        assert!(live(&verifier, &mut f, PROJECT_TOKEN));
+        assert!(live(&verifier, &mut f, DEPLOY_KEY));
+        revoke_silently(&mut f);
+        log(&mut f, None);
+        assert!(!live(&verifier, &mut f, PROJECT_TOKEN));
+        assert!(!live(&verifier, &mut f, DEPLOY_KEY), "the deploy key dies with its grant");
+    }
+
+    #[test]
+    fn a_gap_in_the_log_forgets_everything() {
+        let mut f = Fixture::seeded();
+        let verifier = Verifier::new(&f.url, 16);
+        assert!(live(&verifier, &mut f, PROJECT_TOKEN));
+        revoke_silently(&mut f);
+        let (a, b) = (SecretHash::of("a"), SecretHash::of("b"));
+        log(&mut f, Some(a.as_str()));
+        log(&mut f, Some(b.as_str()));
+        // As if the oldest unapplied change had been pruned: what it touched is unknown.
+        f.exec(&format!("DELETE FROM credential_changes WHERE token_hash = '{}'", a.as_str()));
+        assert!(!live(&verifier, &mut f, PROJECT_TOKEN));
+    }
+
+    #[test]
+    fn expiry_is_checked_on_every_use() {
+        let mut f = Fixture::seeded();
+        f.exec("UPDATE grants SET access_token_expires_at = '2026-03-05 00:00:00'");
+        let verifier = Verifier::new(&f.url, 16);
+        assert!(verifier.verify(&mut f.conn, PROJECT_TOKEN, at(1)).unwrap().is_some());
+        revoke_silently(&mut f);
+        assert!(verifier.verify(&mut f.conn, PROJECT_TOKEN, at(4)).unwrap().is_some(), "from memory");
+        assert!(verifier.verify(&mut f.conn, PROJECT_TOKEN, at(5)).unwrap().is_none(), "expired, even from memory");
+    }
+
+    #[test]
+    fn turned_off_every_answer_comes_from_the_database() {
+        let mut f = Fixture::seeded();
+        let verifier = Verifier::new(&f.url, 0);
+        assert!(live(&verifier, &mut f, PROJECT_TOKEN));
+        revoke_silently(&mut f);
+        assert!(!live(&verifier, &mut f, PROJECT_TOKEN));
+    }
+
+    #[test]
+    fn an_answer_computed_before_an_applied_change_is_not_kept() {
+        let mut f = Fixture::seeded();
+        let answer = Arc::new(super::super::verify(&mut f.conn, PROJECT_TOKEN, at(1)).unwrap().unwrap());
+        let mut cache = Cache { applied: Some(7), seen: None, live: LruCache::new(NonZeroUsize::MIN) };
+        // Another request applied change 7 while this answer was being computed at head 6.
+        let digest = SecretDigest::of(PROJECT_TOKEN);
+        cache.remember(6, digest, answer.clone());
+        assert!(cache.live.is_empty());
+        cache.remember(7, digest, answer);
+        assert_eq!(cache.live.len(), 1);
+    }
+}
