@@ -2,6 +2,7 @@
 //! duration — never the query string, headers or body, which may carry secrets). HEAD requests
 //! are served as GET.
 
+use std::fmt;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -12,9 +13,15 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
 
-/// Identifies a request in logs and on error pages.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// Identifies a request in logs and on error pages (16 hex digits).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestId(u64);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
 
 /// Pages must never be framed (clickjacking) nor leak URLs through `Referer`; nothing we
 /// serve needs other origins' scripts, styles or frames.
@@ -33,8 +40,8 @@ pub async fn observe(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     // Not a secret: a fast user-space generator is enough (no syscall per request).
-    let id = format!("{:016x}", rand::random::<u64>());
-    req.extensions_mut().insert(RequestId(id.clone()));
+    let id = RequestId(rand::random());
+    req.extensions_mut().insert(id);
     let span = tracing::info_span!("request", id = %id, method = %req.method(), path = %req.path());
     // HEAD is GET without the body (RFC 9110 §9.3.2): route it as GET; actix's encoder already
     // leaves the body out of the answer to a HEAD request.
@@ -58,7 +65,7 @@ pub async fn observe(
             headers.insert(name, HeaderValue::from_static(value));
         }
     }
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    if let Ok(value) = HeaderValue::try_from(id.to_string()) {
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)

@@ -5,7 +5,6 @@
 //! crash loses at most one interval; a write per introspection would cost far more
 //! (bench/README.md).
 
-use std::collections::HashSet;
 use std::sync::Mutex;
 
 use crate::db::models::{deploy_keys, grants};
@@ -16,11 +15,27 @@ use crate::ops::verify::Verified;
 const CHUNK: usize = 500;
 /// A row marked used this recently is not rewritten.
 const PRECISION: time::Duration = time::Duration::minutes(1);
+/// Noted ids are appended as they come (cheaper per request than a set) and deduplicated when
+/// written — or in place, should writes keep failing, whenever the list reaches a power of two
+/// from this size on (so compacting stays amortised O(log n) per use).
+const COMPACT_FROM: usize = 1 << 20;
 
 #[derive(Default)]
 struct Pending {
-    grants: HashSet<i64>,
-    deploy_keys: HashSet<i64>,
+    grants: Vec<i64>,
+    deploy_keys: Vec<i64>,
+}
+
+fn note(ids: &mut Vec<i64>, id: i64) {
+    ids.push(id);
+    if ids.len() >= COMPACT_FROM && ids.len().is_power_of_two() {
+        dedup(ids);
+    }
+}
+
+fn dedup(ids: &mut Vec<i64>) {
+    ids.sort_unstable();
+    ids.dedup();
 }
 
 #[derive(Default)]
@@ -35,10 +50,10 @@ impl UsageTracker {
             return;
         };
         match verified {
-            Verified::AppToken(token) => pending.grants.insert(token.grant_id),
-            Verified::DeployKey(key) => pending.deploy_keys.insert(key.id),
-            Verified::AdminKey(_) => false,
-        };
+            Verified::AppToken(token) => note(&mut pending.grants, token.grant_id),
+            Verified::DeployKey(key) => note(&mut pending.deploy_keys, key.id),
+            Verified::AdminKey(_) => {}
+        }
     }
 
     fn take(&self) -> Pending {
@@ -47,12 +62,12 @@ impl UsageTracker {
 
     /// Writes everything noted so far, stamped with the current time; returns the rows touched.
     pub fn flush(&self, pool: &DbPool) -> anyhow::Result<usize> {
-        let batch = self.take();
-        if batch.grants.is_empty() && batch.deploy_keys.is_empty() {
+        let Pending { grants: mut grant_ids, deploy_keys: mut key_ids } = self.take();
+        if grant_ids.is_empty() && key_ids.is_empty() {
             return Ok(0);
         }
-        let grant_ids: Vec<i64> = batch.grants.into_iter().collect();
-        let key_ids: Vec<i64> = batch.deploy_keys.into_iter().collect();
+        dedup(&mut grant_ids);
+        dedup(&mut key_ids);
         let now = crate::db::now();
         let mut conn = pool.get()?;
         let written = conn.write_transaction(|conn: &mut DbConnection| {

@@ -18,8 +18,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// RFC 7662 §2.2. Inactive is exactly `{"active": false}`: every other member is omitted.
+/// Borrows from the verified credential: answering allocates nothing but the body.
 #[derive(Serialize, Default)]
-pub struct Introspection {
+pub struct Introspection<'a> {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<&'static str>,
@@ -29,44 +30,52 @@ pub struct Introspection {
     pub iat: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub: Option<String>,
+    /// A string (RFC 7662), written from the id without formatting it first.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "as_string")]
+    pub sub: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub team_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub team_slug: Option<String>,
+    pub team_slug: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub project_slug: Option<String>,
+    pub project_slug: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
+    pub client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
+    pub username: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom_roles: Option<Vec<String>>,
+    pub custom_roles: Option<Vec<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_admin: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deployment: Option<String>,
+    pub deployment: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<&'static str>>,
+}
+
+fn as_string<S: serde::Serializer>(id: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match id {
+        Some(id) => serializer.collect_str(id),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn unix(at: time::PrimitiveDateTime) -> i64 {
     at.assume_utc().unix_timestamp()
 }
 
-impl Introspection {
+impl<'a> Introspection<'a> {
     pub fn inactive() -> Self {
         Introspection::default()
     }
 
-    pub fn of(verified: &Verified) -> Self {
+    pub fn of(verified: &'a Verified) -> Self {
         let base = Introspection {
             active: true,
             token_type: Some("Bearer"),
@@ -78,37 +87,37 @@ impl Introspection {
             Verified::AppToken(token) => Introspection {
                 iat: Some(unix(token.issued_at)),
                 exp: token.expires_at.map(unix),
-                sub: Some(token.user_id.to_string()),
-                team_slug: Some(token.team_slug.clone()),
+                sub: Some(token.user_id),
+                team_slug: Some(&token.team_slug),
                 project_id: token.project_id,
-                project_slug: token.project_slug.clone(),
-                client_id: Some(token.client_id.clone()),
+                project_slug: token.project_slug.as_deref(),
+                client_id: Some(&token.client_id),
                 scope: Some(token.scope.as_str()),
-                username: Some(token.user_email.clone()),
+                username: Some(&token.user_email),
                 role: Some(token.role.as_str()),
                 custom_roles: (!token.custom_roles.is_empty() || token.role == crate::domain::MemberRole::Custom)
-                    .then(|| token.custom_roles.iter().map(|r| r.name.clone()).collect()),
+                    .then(|| token.custom_roles.iter().map(|r| r.name.as_str()).collect()),
                 project_admin: token.project_id.map(|_| token.project_admin),
                 ..base
             },
             Verified::DeployKey(key) => Introspection {
                 iat: Some(unix(key.created_at)),
                 exp: key.expires_at.map(unix),
-                sub: Some(key.id.to_string()),
-                team_slug: Some(key.team_slug.clone()),
+                sub: Some(key.id),
+                team_slug: Some(&key.team_slug),
                 project_id: Some(key.project_id),
-                project_slug: Some(key.project_slug.clone()),
-                deployment: key.deployment.as_ref().map(|d| d.name.clone()),
+                project_slug: Some(&key.project_slug),
+                deployment: key.deployment.as_ref().map(|d| d.name.as_str()),
                 allowed_actions: Some(key.allowed_actions.iter().map(|a| a.as_str()).collect()),
                 ..base
             },
             Verified::AdminKey(key) => Introspection {
                 iat: Some(unix(key.created_at)),
-                sub: Some(key.deployment.id.to_string()),
-                team_slug: Some(key.team_slug.clone()),
+                sub: Some(key.deployment.id),
+                team_slug: Some(&key.team_slug),
                 project_id: Some(key.project_id),
-                project_slug: Some(key.project_slug.clone()),
-                deployment: Some(key.deployment.name.clone()),
+                project_slug: Some(&key.project_slug),
+                deployment: Some(&key.deployment.name),
                 allowed_actions: Some(
                     crate::authz::Action::of_kind(crate::authz::ResourceKind::Deployment).map(|a| a.as_str()).collect(),
                 ),

@@ -18,7 +18,7 @@ pub struct PageError {
 
 impl PageError {
     pub fn new(req: &HttpRequest, status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
-        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
         PageError { status, title, message: message.into(), request_id }
     }
 
