@@ -158,3 +158,57 @@ fn public_clients_revoke_with_their_client_id() {
     assert_eq!(response.status(), 200);
     assert!(!world.is_active(&backend, &token));
 }
+
+/// The promise under load, with every cache warm: introspections run back to back on several
+/// connections while the member is removed through the CLI (another process). Not one that
+/// began after the removal committed may answer active.
+#[test]
+fn no_introspection_begun_after_a_removal_committed_sees_the_token_even_under_load() {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let m = member_with_token();
+    let url = m.world.url("/oauth/introspect");
+    let (stop, removed_at) = (AtomicBool::new(false), OnceLock::<Instant>::new());
+    let tallies: Vec<(usize, usize, usize)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let client = http();
+                    let (mut active_before, mut after, mut active_after) = (0, 0, 0);
+                    while !stop.load(Ordering::Relaxed) {
+                        let began = Instant::now();
+                        let answer: serde_json::Value = client
+                            .post(&url)
+                            .basic_auth(&m.backend.id, Some(&m.backend.secret))
+                            .form(&[("token", m.token.as_str())])
+                            .send()
+                            .unwrap()
+                            .json()
+                            .unwrap();
+                        let active = answer["active"] == true;
+                        match removed_at.get() {
+                            Some(at) if began > *at => {
+                                after += 1;
+                                active_after += usize::from(active);
+                            }
+                            Some(_) => {}
+                            None => active_before += usize::from(active),
+                        }
+                    }
+                    (active_before, after, active_after)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        m.world.cli(&["admin", "member", "remove", "--team", &m.team, "--email", &m.dev]);
+        removed_at.set(Instant::now()).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        stop.store(true, Ordering::Relaxed);
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let sum = |pick: fn(&(usize, usize, usize)) -> usize| tallies.iter().map(pick).sum::<usize>();
+    assert!(sum(|t| t.0) > 0 && sum(|t| t.1) > 0, "the load ran on both sides of the removal: {tallies:?}");
+    assert_eq!(sum(|t| t.2), 0, "active answers to introspections begun after the removal: {tallies:?}");
+}
