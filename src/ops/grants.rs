@@ -468,8 +468,10 @@ mod tests {
 
     use super::*;
     use crate::db::DatabaseUrl;
+    use crate::db::models::credential_changes;
     use crate::domain::{AppName, DisplayName, Email, Password, RedirectUris};
     use crate::ops::{self, verify};
+    use crate::tokens::SecretHash;
 
     const POLICY: GrantPolicy = GrantPolicy {
         code_ttl: Duration::minutes(10),
@@ -556,6 +558,24 @@ mod tests {
         assert!(verify::verify(&mut f.conn, &tokens.access_token, now).unwrap().is_some());
         let after = now + Duration::seconds(3601);
         assert!(verify::verify(&mut f.conn, &tokens.access_token, after).unwrap().is_none());
+    }
+
+    /// Issuing and refreshing are frequent: they must not empty the verification caches.
+    #[test]
+    fn issuing_logs_no_change_and_a_refresh_names_only_the_rotated_token() {
+        let mut f = fixture();
+        let DbConnection::Sqlite(sqlite) = &mut f.conn else { panic!("the fixture is SQLite") };
+        let before = credential_changes::head(sqlite).unwrap();
+        let tokens = f.tokens();
+        let DbConnection::Sqlite(sqlite) = &mut f.conn else { panic!("the fixture is SQLite") };
+        assert_eq!(credential_changes::head(sqlite).unwrap(), before, "issuing a grant changes no answer");
+        let refresh_token = tokens.refresh_token.unwrap();
+        let refreshed = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, crate::db::now()).unwrap();
+        assert!(refreshed.is_ok());
+        let DbConnection::Sqlite(sqlite) = &mut f.conn else { panic!("the fixture is SQLite") };
+        let logged: Vec<_> =
+            credential_changes::after(sqlite, before).unwrap().into_iter().map(|c| c.token_hash).collect();
+        assert_eq!(logged, vec![Some(SecretHash::of(&tokens.access_token).into_string())]);
     }
 
     #[test]

@@ -44,13 +44,20 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(members::table.find(id)).execute(conn)
 }
 
-/// Locks the membership row for the rest of the transaction (a no-op update: PostgreSQL takes
-/// the row lock, SQLite already holds the database write lock). Returns false when the
-/// membership no longer exists. Used where a grant is issued, so that a concurrent removal
-/// either happens before (and the grant is refused) or after (and revokes it).
+/// Locks the membership row for the rest of the transaction (`FOR UPDATE` on PostgreSQL;
+/// SQLite's write transaction already holds the database write lock). Returns false when the
+/// membership no longer exists. Used where a grant is issued or refreshed, so that a concurrent
+/// removal either happens before (and the grant is refused) or after (and revokes it).
+///
+/// Not a no-op `UPDATE`: on SQLite that would be recorded as a change to the membership and
+/// empty every instance's verification cache at each token issued.
 pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    let updated = diesel::update(members::table.find(id)).set(members::role.eq(members::role)).execute(conn)?;
-    Ok(updated == 1)
+    let member = members::table.find(id).select(members::id);
+    let found = match conn {
+        DbConnection::Pg(c) => member.for_update().get_result::<i64>(c).optional()?,
+        DbConnection::Sqlite(c) => member.get_result::<i64>(c).optional()?,
+    };
+    Ok(found.is_some())
 }
 
 /// Members of a team with their user's email and name, by email.
