@@ -6,13 +6,15 @@
 -- order: a server that has applied every row up to id N knows its cached answers are still
 -- exact as long as the newest id is N, and which ones to drop when it is not.
 --
--- token_hash names the one credential affected (a grant's access token, a deploy key). NULL
--- means "anything may have changed": users, teams, memberships, roles, projects, deployments
--- and apps are rare writes that touch many credentials at once.
+-- token_hash names one credential affected (a grant's access token, a deploy key): a change to a
+-- grant, a deploy key, a user, a membership or what a membership holds names each credential it
+-- touches. NULL means "anything may have changed": teams, projects, deployments, apps and custom
+-- role definitions are rare writes that can touch any number of credentials at once.
 --
 -- Writes that cannot change an answer add nothing: issuing a credential (INSERT into grants or
 -- deploy_keys, or of a user, team, member, project, app or deployment no credential refers to
--- yet) and last-used bookkeeping.
+-- yet) and last-used bookkeeping. An UPDATE that sets a column to its own value still counts
+-- as a change, so hot paths must not write one (members::lock does not).
 CREATE TABLE credential_changes (
     id         INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids are never reused after pruning
     token_hash TEXT
@@ -52,13 +54,55 @@ BEGIN
     INSERT INTO credential_changes (token_hash) VALUES (OLD.token_hash);
 END;
 
--- Everything a credential's answer is joined to: any update or delete.
-CREATE TRIGGER users_changed AFTER UPDATE ON users BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER users_deleted AFTER DELETE ON users BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
+-- A user's grants answer with the user's current email and stop when the user is disabled.
+CREATE TRIGGER users_changed AFTER UPDATE ON users
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE user_id = OLD.id;
+END;
+CREATE TRIGGER users_deleted AFTER DELETE ON users
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE user_id = OLD.id;
+END;
+
+-- A grant answers with its membership's role, custom roles and project-admin standing.
+CREATE TRIGGER members_changed AFTER UPDATE ON members
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE member_id = OLD.id;
+END;
+CREATE TRIGGER members_deleted AFTER DELETE ON members
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE member_id = OLD.id;
+END;
+CREATE TRIGGER member_custom_roles_added AFTER INSERT ON member_custom_roles
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE member_id = NEW.member_id;
+END;
+CREATE TRIGGER member_custom_roles_changed AFTER UPDATE ON member_custom_roles
+BEGIN
+    INSERT INTO credential_changes (token_hash)
+        SELECT access_token_hash FROM grants WHERE member_id IN (OLD.member_id, NEW.member_id);
+END;
+CREATE TRIGGER member_custom_roles_deleted AFTER DELETE ON member_custom_roles
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE member_id = OLD.member_id;
+END;
+CREATE TRIGGER project_admins_added AFTER INSERT ON project_admins
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE member_id = NEW.member_id;
+END;
+CREATE TRIGGER project_admins_changed AFTER UPDATE ON project_admins
+BEGIN
+    INSERT INTO credential_changes (token_hash)
+        SELECT access_token_hash FROM grants WHERE member_id IN (OLD.member_id, NEW.member_id);
+END;
+CREATE TRIGGER project_admins_deleted AFTER DELETE ON project_admins
+BEGIN
+    INSERT INTO credential_changes (token_hash) SELECT access_token_hash FROM grants WHERE member_id = OLD.member_id;
+END;
+
+-- What any number of grants and deploy keys are joined to: any update or delete.
 CREATE TRIGGER teams_changed AFTER UPDATE ON teams BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
 CREATE TRIGGER teams_deleted AFTER DELETE ON teams BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER members_changed AFTER UPDATE ON members BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER members_deleted AFTER DELETE ON members BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
 CREATE TRIGGER projects_changed AFTER UPDATE ON projects BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
 CREATE TRIGGER projects_deleted AFTER DELETE ON projects BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
 CREATE TRIGGER deployments_changed AFTER UPDATE ON deployments BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
@@ -67,11 +111,3 @@ CREATE TRIGGER oauth_apps_changed AFTER UPDATE ON oauth_apps BEGIN INSERT INTO c
 CREATE TRIGGER oauth_apps_deleted AFTER DELETE ON oauth_apps BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
 CREATE TRIGGER custom_roles_changed AFTER UPDATE ON custom_roles BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
 CREATE TRIGGER custom_roles_deleted AFTER DELETE ON custom_roles BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-
--- Links whose mere existence changes an answer (a custom role, project admin): inserts too.
-CREATE TRIGGER member_custom_roles_added AFTER INSERT ON member_custom_roles BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER member_custom_roles_changed AFTER UPDATE ON member_custom_roles BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER member_custom_roles_deleted AFTER DELETE ON member_custom_roles BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER project_admins_added AFTER INSERT ON project_admins BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER project_admins_changed AFTER UPDATE ON project_admins BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;
-CREATE TRIGGER project_admins_deleted AFTER DELETE ON project_admins BEGIN INSERT INTO credential_changes (token_hash) VALUES (NULL); END;

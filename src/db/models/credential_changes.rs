@@ -86,29 +86,37 @@ mod tests {
     }
 
     #[test]
-    fn every_write_to_what_credentials_are_joined_to_is_logged_as_anything() {
+    fn every_write_to_a_user_or_membership_names_their_grants() {
         let mut f = Fixture::seeded();
-        let joined = [
-            "users",
-            "teams",
-            "members",
-            "custom_roles",
-            "member_custom_roles",
-            "projects",
-            "project_admins",
-            "deployments",
-            "oauth_apps",
-        ];
-        for table in joined {
+        let grant = hash(PROJECT_TOKEN);
+        for table in ["users", "members", "member_custom_roles", "project_admins"] {
+            for column in columns(&mut f, table) {
+                let sql = format!("UPDATE {table} SET {column} = {column}");
+                assert_eq!(logged(&mut f, &sql), vec![grant.clone()], "{table}.{column}");
+            }
+        }
+        // Links whose existence alone changes an answer: adding one counts too.
+        for (table, row) in [("project_admins", "(1, 1, '2026-01-01 00:00:00')"), ("member_custom_roles", "(1, 1)")] {
+            assert_eq!(logged(&mut f, &format!("DELETE FROM {table}")), vec![grant.clone()], "{table}");
+            assert_eq!(logged(&mut f, &format!("INSERT INTO {table} VALUES {row}")), vec![grant.clone()], "{table}");
+        }
+        // Another member's change names nothing of this one.
+        f.exec(
+            "INSERT INTO users VALUES (2, 'bo@example.com', 'Bo', 'x', NULL, '2026-01-01');
+                INSERT INTO members VALUES (2, 1, 2, 'developer', '2026-01-01')",
+        );
+        assert_eq!(logged(&mut f, "UPDATE members SET role = 'admin' WHERE id = 2"), vec![]);
+        assert_eq!(logged(&mut f, "DELETE FROM users WHERE id = 2"), vec![]);
+    }
+
+    #[test]
+    fn every_write_to_what_many_credentials_share_is_logged_as_anything() {
+        let mut f = Fixture::seeded();
+        for table in ["teams", "custom_roles", "projects", "deployments", "oauth_apps"] {
             for column in columns(&mut f, table) {
                 assert_eq!(logged(&mut f, &format!("UPDATE {table} SET {column} = {column}")), vec![None], "{table}");
             }
         }
-        // Links whose existence alone changes an answer: adding one counts too.
-        assert_eq!(logged(&mut f, "DELETE FROM project_admins"), vec![None]);
-        assert_eq!(logged(&mut f, "INSERT INTO project_admins VALUES (1, 1, '2026-01-01 00:00:00')"), vec![None]);
-        assert_eq!(logged(&mut f, "DELETE FROM member_custom_roles"), vec![None]);
-        assert_eq!(logged(&mut f, "INSERT INTO member_custom_roles VALUES (1, 1)"), vec![None]);
         // Issuing a credential, or a user nothing refers to yet, changes no answer.
         assert_eq!(
             logged(&mut f, "INSERT INTO users VALUES (2, 'bo@example.com', 'Bo', 'x', NULL, '2026-01-01')"),
