@@ -50,8 +50,12 @@ struct Cache {
     applied: Option<i64>,
     /// The commit mark read just before the log was found to end at `applied`.
     seen: Option<CommitMark>,
-    /// Live answers by the SHA-256 of the credential.
-    live: LruCache<SecretDigest, Arc<Verified>>,
+    /// Bumped to forget everything at once: answers of an older generation are not used.
+    /// (Dropping 100k answers one by one, under the lock, on every role change would cost
+    /// milliseconds each time; stale ones are overwritten or evicted in their own time.)
+    generation: u64,
+    /// Live answers by the SHA-256 of the credential, with the generation they belong to.
+    live: LruCache<SecretDigest, (u64, Arc<Verified>)>,
 }
 
 impl Verifier {
@@ -64,7 +68,7 @@ impl Verifier {
         if watch.is_none() {
             tracing::warn!("cannot read the SQLite commit mark: every verification reads the change log");
         }
-        let cache = Cache { applied: None, seen: None, live: LruCache::new(capacity) };
+        let cache = Cache { applied: None, seen: None, generation: 0, live: LruCache::new(capacity) };
         Verifier { cache: Some(Mutex::new(cache)), watch }
     }
 
@@ -95,8 +99,8 @@ impl Verifier {
             if unchanged.is_none() {
                 cache.catch_up(sqlite, head, mark)?;
             }
-            if let Some(known) = cache.live.get(&digest) {
-                return Ok((!known.expired(now)).then(|| known.clone()));
+            if let Some(known) = cache.known(&digest) {
+                return Ok((!known.expired(now)).then_some(known));
             }
         }
         let verified = verify_credential(conn, &credential, &digest.to_hash(), now)?.map(Arc::new);
@@ -164,16 +168,22 @@ impl Cache {
         Ok(())
     }
 
+    /// The answer kept for `digest`, if it is of the current generation.
+    fn known(&mut self, digest: &SecretDigest) -> Option<Arc<Verified>> {
+        let generation = self.generation;
+        self.live.get(digest).filter(|(of, _)| *of == generation).map(|(_, verified)| verified.clone())
+    }
+
     /// Keeps an answer computed from a state at least as new as `head` — unless a later change
     /// has been applied meanwhile: it could have been about this very credential.
     fn remember(&mut self, head: i64, digest: SecretDigest, verified: Arc<Verified>) {
         if self.applied == Some(head) {
-            self.live.put(digest, verified);
+            self.live.put(digest, (self.generation, verified));
         }
     }
 
     fn forget_all(&mut self, applied: Option<i64>) {
-        self.live.clear();
+        self.generation += 1;
         self.applied = applied;
         self.seen = None;
     }
@@ -270,7 +280,7 @@ mod tests {
     fn an_answer_computed_before_an_applied_change_is_not_kept() {
         let mut f = Fixture::seeded();
         let answer = Arc::new(super::super::verify(&mut f.conn, PROJECT_TOKEN, at(1)).unwrap().unwrap());
-        let mut cache = Cache { applied: Some(7), seen: None, live: LruCache::new(NonZeroUsize::MIN) };
+        let mut cache = Cache { applied: Some(7), seen: None, generation: 0, live: LruCache::new(NonZeroUsize::MIN) };
         // Another request applied change 7 while this answer was being computed at head 6.
         let digest = SecretDigest::of(PROJECT_TOKEN);
         cache.remember(6, digest, answer.clone());
