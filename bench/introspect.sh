@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Load test of POST /oauth/introspect on the release binary, with GET /healthz as the
 # "handler that does no work" ceiling and, on SQLite, examples/baseline.rs (one indexed lookup
-# joined to memberships, nothing else checked) as the raw-lookup reference. See bench/README.md.
+# joined to memberships, nothing else checked) as the raw-lookup reference. On SQLite it also
+# measures introspection while a writer empties every verification cache CHURN_PER_S times a
+# second, and with the cache turned off. See bench/README.md.
 #
 #   bench/introspect.sh [sqlite|postgres|all]     (default: all)
 #
 # Environment (defaults in brackets):
 #   USERS [1000] GRANTS_PER_USER [100] PROJECTS [10]   size of the seeded token pool
 #   CONNECTIONS [64] THREADS [2] DURATION [20s] WARMUP [3s]   wrk settings
-#   ENDPOINTS ["introspect healthz baseline"]   which runs to make (baseline: SQLite only)
+#   ENDPOINTS ["introspect churn uncached healthz baseline"]   which runs to make (all but
+#             introspect and healthz: SQLite only)
+#   CHURN_PER_S [10]   writes a second during the churn run
+#   CHURN_SQL ["UPDATE projects SET name = name WHERE id = (SELECT min(id) FROM projects)"]
+#             the write: by default a change the log records as "anything may have changed"
 #   PG_URL [postgres://postgres@127.0.0.1:5432]   server to create a throwaway database on
 #   SKIP_BUILD [0]   1: use the binary as it is (BIN [target/release/portcullis])
 #   KEEP [0]         1: keep the work directory (database, tokens, logs)
@@ -26,7 +32,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-3s}
-ENDPOINTS=${ENDPOINTS:-introspect healthz baseline}
+ENDPOINTS=${ENDPOINTS:-introspect churn uncached healthz baseline}
+CHURN_PER_S=${CHURN_PER_S:-10}
+CHURN_SQL=${CHURN_SQL:-UPDATE projects SET name = name WHERE id = (SELECT min(id) FROM projects)}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
 BIN=${BIN:-$ROOT/target/release/portcullis}
 BASELINE_BIN=$ROOT/target/release/examples/baseline
@@ -38,6 +46,9 @@ case $WHICH in sqlite|postgres|all) ;; *) echo "usage: $0 [sqlite|postgres|all]"
 for tool in wrk curl python3 base64; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk curl)" >&2; exit 1; }
 done
+if [[ $WHICH != postgres ]]; then
+  command -v sqlite3 >/dev/null || { echo "missing sqlite3 (apt-get install -y sqlite3)" >&2; exit 1; }
+fi
 if [[ $WHICH != sqlite ]]; then
   command -v psql >/dev/null || { echo "missing psql (apt-get install -y postgresql-client)" >&2; exit 1; }
 fi
@@ -73,8 +84,33 @@ run_bg() {
   return "$rc"
 }
 
+# Writes CHURN_SQL to the database CHURN_PER_S times a second. The default (a project's name set
+# to itself) is recorded by the credential change log as "anything may have changed", which
+# empties every server's verification cache each time: the worst case for the cache.
+CHURN_PID=""
+start_churn() { # SQLITE_FILE
+  local file=$1 pause
+  pause=$(awk -v r="$CHURN_PER_S" 'BEGIN { printf "%.4f", 1 / r }')
+  (
+    while :; do
+      sqlite3 -cmd ".timeout 5000" "$file" "$CHURN_SQL" >/dev/null
+      sleep "$pause"
+    done
+  ) &
+  CHURN_PID=$!
+}
+stop_churn() {
+  if [[ -n $CHURN_PID ]]; then
+    kill "$CHURN_PID" 2>/dev/null || true
+    wait "$CHURN_PID" 2>/dev/null || true
+    CHURN_PID=""
+  fi
+}
+log_head() { sqlite3 "$1" "SELECT coalesce(max(id), 0) FROM credential_changes"; }
+
 cleanup() {
   if [[ -n $CHILD_PID ]]; then kill "$CHILD_PID" 2>/dev/null || true; fi
+  stop_churn
   stop_server
   if [[ -n $PG_DB ]]; then
     psql -X -q -d "$PG_URL/postgres" -c "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 \
@@ -196,12 +232,27 @@ bench_database() { # LABEL URL
   echo "== server $BASE ($db)" >&2
   verify_real_path "$tokens"
   [[ " $ENDPOINTS " == *" introspect "* ]] && run_wrk introspect "$db" "$tokens" "$THREADS" "$auth"
+  if [[ $db == sqlite && " $ENDPOINTS " == *" churn "* ]]; then
+    local file=${url#sqlite://} first
+    first=$(log_head "$file")
+    start_churn "$file"
+    run_wrk introspect-churn "$db" "$tokens" "$THREADS" "$auth"
+    stop_churn
+    echo "   churn: $(($(log_head "$file") - first)) change-log rows during warm-up and run" >&2
+  fi
   [[ " $ENDPOINTS " == *" healthz "* ]] && run_wrk healthz "$db" - "$THREADS"
   if grep -qiE 'error|panic' "$WORK/server-$db.err"; then
     echo "!! server log ($db) has errors:" >&2; grep -iE 'error|panic' "$WORK/server-$db.err" | sort | uniq -c | head >&2
   fi
   cp "$WORK/server-$db.err" "$RESULTS/server-$db.log"
   stop_server
+  if [[ $db == sqlite && " $ENDPOINTS " == *" uncached "* ]]; then
+    start_server "$WORK/server-uncached" env PORTCULLIS_LOG=warn PORTCULLIS_VERIFY_CACHE_ENTRIES=0 \
+      "$BIN" --database-url "$url" serve --bind 127.0.0.1:0
+    echo "== server $BASE (sqlite, verification cache off)" >&2
+    run_wrk introspect-uncached "$db" "$tokens" "$THREADS" "$auth"
+    stop_server
+  fi
   if [[ $db == sqlite && " $ENDPOINTS " == *" baseline "* ]]; then
     [[ -x $BASELINE_BIN ]] || { echo "no $BASELINE_BIN: cargo build --release --example baseline" >&2; exit 1; }
     start_server "$WORK/baseline" "$BASELINE_BIN" "$url" 127.0.0.1:0
