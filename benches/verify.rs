@@ -1,12 +1,14 @@
 //! The verification hot path with its database: `ops::verify::verify` of a project token on a
 //! SQLite file holding a few thousand live grants, i.e. the full re-check one introspection
-//! makes (grant, user, membership, team, project, app, project-admin flag). Run with
-//! `cargo bench --bench verify`; compare with bench/introspect.sh's per-request CPU.
+//! makes (grant, user, membership, team, project, app, project-admin flag), and the server's
+//! `Verifier` answering the same tokens from its warm cache (commit mark read, nothing
+//! committed since). Run with `cargo bench --bench verify`; compare with bench/introspect.sh's
+//! per-request CPU.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use portcullis::db::DbConnection;
+use portcullis::db::{DatabaseUrl, DbConnection};
 use portcullis::db::models::apps;
 use portcullis::domain::{AppName, DisplayName, Email, Password, RedirectUris, Scope, Slug};
 use portcullis::ops::grants::{Approval, Claim, GrantPolicy, ProjectChoice, approve, claim_code, issue_from_code};
@@ -15,9 +17,9 @@ use time::Duration;
 
 const GRANTS: usize = 2_000;
 
-fn seeded() -> (tempfile::TempDir, DbConnection, Vec<String>) {
+fn seeded() -> (tempfile::TempDir, DatabaseUrl, DbConnection, Vec<String>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display()).parse().expect("url");
+    let url: DatabaseUrl = format!("sqlite://{}", dir.path().join("bench.db").display()).parse().expect("url");
     let (mut conn, _) = portcullis::db::pool::connect_and_migrate(&url).expect("database");
     let actor = Actor::Cli;
     let email = Email::parse("owner@bench.example").unwrap();
@@ -58,11 +60,11 @@ fn seeded() -> (tempfile::TempDir, DbConnection, Vec<String>) {
             issue_from_code(&mut conn, &app, &row, &policy, None).unwrap().unwrap().access_token
         })
         .collect();
-    (dir, conn, tokens)
+    (dir, url, conn, tokens)
 }
 
 fn verification(c: &mut Criterion) {
-    let (_dir, mut conn, tokens) = seeded();
+    let (_dir, url, mut conn, tokens) = seeded();
     let now = portcullis::db::now();
     let mut next = 0;
     c.bench_function("verify/project token, SQLite, 2k grants", |b| {
@@ -73,6 +75,16 @@ fn verification(c: &mut Criterion) {
     });
     c.bench_function("verify/unknown token, SQLite", |b| {
         b.iter(|| assert!(verify::verify(&mut conn, black_box("project:bench:web|unknown"), now).unwrap().is_none()))
+    });
+    let verifier = verify::Verifier::new(&url, GRANTS);
+    for token in &tokens {
+        assert!(verifier.verify(&mut conn, token, now).unwrap().is_some());
+    }
+    c.bench_function("verifier/project token, warm cache, SQLite, 2k grants", |b| {
+        b.iter(|| {
+            next = (next + 1) % tokens.len();
+            assert!(verifier.verify(&mut conn, black_box(&tokens[next]), now).unwrap().is_some());
+        })
     });
 }
 
