@@ -8,8 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use portcullis::db::{DatabaseUrl, DbConnection};
 use portcullis::db::models::apps;
+use portcullis::db::{DatabaseUrl, DbConnection};
 use portcullis::domain::{AppName, DisplayName, Email, Password, RedirectUris, Scope, Slug};
 use portcullis::ops::grants::{Approval, Claim, GrantPolicy, ProjectChoice, approve, claim_code, issue_from_code};
 use portcullis::ops::{self, Actor, verify};
