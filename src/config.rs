@@ -35,8 +35,10 @@ pub struct ServeArgs {
     /// Live credentials whose verification answers each instance keeps in memory (SQLite only;
     /// 0 turns it off). Answers are dropped the moment the database records a change that
     /// touches them, so a cached answer is never stale (see README, "Verification cache").
-    #[arg(long, env = "PORTCULLIS_VERIFY_CACHE_ENTRIES", default_value_t = 100_000, value_name = "N")]
-    pub verify_cache_entries: usize,
+    /// At most 10,000,000 (≈ 5 GiB): the cache's table is sized for it at start.
+    #[arg(long, env = "PORTCULLIS_VERIFY_CACHE_ENTRIES", default_value_t = 100_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    pub verify_cache_entries: u32,
 
     /// Lifetime of authorization codes.
     #[arg(long, env = "PORTCULLIS_CODE_TTL_SECONDS", default_value_t = 600, value_name = "SECONDS",

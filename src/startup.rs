@@ -48,7 +48,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         settings,
         usage: Arc::new(UsageTracker::default()),
         backends: Arc::new(BackendCache::default()),
-        verifier: Arc::new(Verifier::new(url, args.verify_cache_entries)),
+        verifier: Arc::new(Verifier::new(url, args.verify_cache_entries as usize)),
     });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.

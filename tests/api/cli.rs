@@ -346,11 +346,24 @@ fn help_documents_flags_and_environment() {
         "PORTCULLIS_CODE_TTL_SECONDS",
         "PORTCULLIS_REFRESH_TOKEN_TTL_SECONDS",
         "PORTCULLIS_UNVERIFIED_APP_TEAM_LIMIT",
+        "PORTCULLIS_VERIFY_CACHE_ENTRIES",
         "--demo",
     ] {
         assert!(serve.contains(var), "serve --help mentions {var}");
     }
     assert!(help(&["admin", "app", "create", "--help"]).contains("--redirect-uri"));
+}
+
+#[test]
+fn an_oversized_verification_cache_is_refused_before_anything_is_allocated() {
+    let db = crate::harness::TestDb::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .args(["--database-url", &db.url, "serve", "--bind", "127.0.0.1:0", "--verify-cache-entries", "99999999999"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--verify-cache-entries") && !stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
