@@ -16,8 +16,8 @@ const CHUNK: usize = 500;
 /// A row marked used this recently is not rewritten.
 const PRECISION: time::Duration = time::Duration::minutes(1);
 /// Noted ids are appended as they come (cheaper per request than a set) and deduplicated when
-/// written — or in place, should writes keep failing, whenever the list reaches a power of two
-/// from this size on (so compacting stays amortised O(log n) per use).
+/// written — or in place, should the writer fall behind, whenever the list reaches a power of
+/// two from this size on (so memory stays bounded and compacting amortised).
 const COMPACT_FROM: usize = 1 << 20;
 
 #[derive(Default)]

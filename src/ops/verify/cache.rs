@@ -89,19 +89,22 @@ impl Verifier {
         };
         // The mark comes first: whatever it vouches for was committed before it was read.
         let mark = self.watch.as_ref().and_then(CommitWatch::mark);
-        let unchanged = lock(cache).head_if_unchanged(mark);
-        let head = match unchanged {
+        let mut guard = lock(cache);
+        let head = match guard.head_if_unchanged(mark) {
             Some(head) => head,
-            None => credential_changes::head(sqlite)?,
+            None => {
+                // Not under the lock: the other workers need not wait for this read.
+                drop(guard);
+                let head = credential_changes::head(sqlite)?;
+                guard = lock(cache);
+                guard.catch_up(sqlite, head, mark)?;
+                head
+            }
         };
-        {
-            let mut cache = lock(cache);
-            if unchanged.is_none() {
-                cache.catch_up(sqlite, head, mark)?;
-            }
-            if let Some(known) = cache.known(&digest) {
-                return Ok((!known.expired(now)).then_some(known));
-            }
+        let known = guard.known(&digest);
+        drop(guard);
+        if let Some(known) = known {
+            return Ok((!known.expired(now)).then_some(known));
         }
         let verified = verify_credential(conn, &credential, &digest.to_hash(), now)?.map(Arc::new);
         if let Some(verified) = &verified {
