@@ -27,20 +27,35 @@ impl FromStr for DatabaseUrl {
     }
 }
 
-/// Shows the URL without any password, so it is safe to log.
+/// Shows the URL without any password, so it is safe to log: the user-info password and the
+/// `password` / `sslpassword` query parameters that libpq also accepts are replaced by `***`;
+/// a URL that does not parse shows only its scheme.
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
             DatabaseUrl::Postgres(url) => match ::url::Url::parse(url) {
-                Ok(mut parsed) if parsed.password().is_some() => {
-                    let _ = parsed.set_password(Some("***"));
-                    write!(f, "{parsed}")
-                }
-                _ => f.write_str(url),
+                Ok(parsed) => f.write_str(masked(parsed).as_str()),
+                Err(_) => write!(f, "{}://(unparsable URL not shown)", url.split("://").next().unwrap_or("postgres")),
             },
         }
     }
+}
+
+/// Query parameters of a libpq connection URI that carry a secret.
+const SECRET_PARAMETERS: [&str; 2] = ["password", "sslpassword"];
+
+fn masked(mut url: ::url::Url) -> ::url::Url {
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    if pairs.iter().any(|(name, _)| SECRET_PARAMETERS.contains(&name.as_str())) {
+        url.query_pairs_mut().clear().extend_pairs(pairs.iter().map(|(name, value)| {
+            (name.as_str(), if SECRET_PARAMETERS.contains(&name.as_str()) { "***" } else { value.as_str() })
+        }));
+    }
+    url
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -75,5 +90,11 @@ mod tests {
     fn display_hides_the_password() {
         let url: DatabaseUrl = "postgres://app:hunter2@db.internal/portcullis".parse().unwrap();
         assert_eq!(url.to_string(), "postgres://app:***@db.internal/portcullis");
+        let url: DatabaseUrl =
+            "postgresql://app@db/p?sslmode=require&password=hunter2&sslpassword=s3cret".parse().unwrap();
+        assert_eq!(url.to_string(), "postgresql://app@db/p?sslmode=require&password=***&sslpassword=***");
+        assert!(!format!("{url:?}").contains("hunter2"));
+        let unparsable: DatabaseUrl = "postgres://app:hunter2@[bad/p".parse().unwrap();
+        assert_eq!(unparsable.to_string(), "postgres://(unparsable URL not shown)");
     }
 }
