@@ -15,11 +15,18 @@
 //! on every request (bench/README.md). Any doubt — a torn read while a writer rewrites the
 //! header, a file that is not in this format — answers "don't know", and callers then ask the
 //! database itself.
+//!
+//! The watch must read the `-shm` file SQLite itself uses. SQLite resolves symbolic links in the
+//! database path and keeps `-wal` and `-shm` beside the real file, so the watch does the same;
+//! and before it is trusted it proves, with a commit of its own, that the mark it reads moves.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Mutex;
+
+use diesel::connection::SimpleConnection;
+use diesel::{QueryableByName, RunQueryDsl, sql_query};
 
 use super::DbConnection;
 
@@ -45,34 +52,62 @@ pub struct CommitWatch {
 
 impl CommitWatch {
     /// Watches the database at `path`, through `holder`, a connection to it already in WAL
-    /// mode. `None` if its `-shm` file cannot be read as the format above.
-    pub fn open(path: &Path, holder: DbConnection) -> Option<CommitWatch> {
-        let mut shm_path = path.as_os_str().to_owned();
+    /// mode. Fails, saying why, when the `-shm` file cannot be read as the format above or when
+    /// a commit through `holder` does not change the mark read from it (a file SQLite does not
+    /// use, a filesystem without shared memory): such a watch would vouch for stale answers.
+    pub fn open(path: &Path, mut holder: DbConnection) -> Result<CommitWatch, String> {
+        let real = std::fs::canonicalize(path).map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+        let mut shm_path = real.into_os_string();
         shm_path.push("-shm");
-        let shm = File::open(shm_path).ok()?;
-        let watch = CommitWatch { shm, _holder: Mutex::new(holder) };
-        watch.mark().map(|_| watch)
+        let shm_path = std::path::PathBuf::from(shm_path);
+        let shm = File::open(&shm_path).map_err(|e| format!("cannot open {}: {e}", shm_path.display()))?;
+        let unreadable = || format!("{} is not a WAL index this build can read", shm_path.display());
+        let before = mark_of(&shm).ok_or_else(unreadable)?;
+        commit_nothing(&mut holder).map_err(|e| format!("cannot commit to prove the mark moves: {e}"))?;
+        match mark_of(&shm) {
+            Some(after) if after != before => Ok(CommitWatch { shm, _holder: Mutex::new(holder) }),
+            Some(_) => Err(format!("a commit did not change {}: it is not the file SQLite uses", shm_path.display())),
+            None => Err(unreadable()),
+        }
     }
 
     /// The current mark, or `None` when the header could not be read consistently.
     pub fn mark(&self) -> Option<CommitMark> {
-        let mut both = [0u8; 2 * HEADER];
-        self.shm.read_exact_at(&mut both, 0).ok()?;
-        let (first, second) = both.split_at(HEADER);
-        let version = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]);
-        if first != second || version != WALINDEX_VERSION || first[IS_INIT] != 1 {
-            return None;
-        }
-        let mut mark = [0u8; HEADER];
-        mark.copy_from_slice(first);
-        Some(CommitMark(mark))
+        mark_of(&self.shm)
     }
+}
+
+fn mark_of(shm: &File) -> Option<CommitMark> {
+    let mut both = [0u8; 2 * HEADER];
+    shm.read_exact_at(&mut both, 0).ok()?;
+    let (first, second) = both.split_at(HEADER);
+    let version = u32::from_ne_bytes([first[0], first[1], first[2], first[3]]);
+    if first != second || version != WALINDEX_VERSION || first[IS_INIT] != 1 {
+        return None;
+    }
+    let mut mark = [0u8; HEADER];
+    mark.copy_from_slice(first);
+    Some(CommitMark(mark))
+}
+
+#[derive(QueryableByName)]
+struct UserVersion {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    user_version: i32,
+}
+
+/// A commit that changes no data: the header's `user_version` rewritten with its own value
+/// (the application field of the database header, which nothing of ours uses).
+fn commit_nothing(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Err(diesel::result::Error::NotFound);
+    };
+    let current = sql_query("PRAGMA user_version").get_result::<UserVersion>(sqlite)?.user_version;
+    sqlite.batch_execute(&format!("PRAGMA user_version = {current}"))
 }
 
 #[cfg(test)]
 mod tests {
-    use diesel::connection::SimpleConnection;
-
     use super::*;
     use crate::db::fixture::Fixture;
     use crate::db::{DatabaseUrl, pool};
@@ -80,6 +115,40 @@ mod tests {
     fn watch(f: &Fixture) -> CommitWatch {
         let DatabaseUrl::Sqlite(path) = &f.url else { panic!("the fixture is SQLite") };
         CommitWatch::open(path, pool::open(&f.url).unwrap()).expect("a WAL database")
+    }
+
+    #[test]
+    fn a_symlinked_database_is_watched_through_the_file_sqlite_uses() {
+        let mut f = Fixture::seeded();
+        let DatabaseUrl::Sqlite(real) = f.url.clone() else { panic!("the fixture is SQLite") };
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.db");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        // A stale `-shm` beside the link: a copy of the real header, which no commit will touch.
+        std::fs::write(dir.path().join("link.db-shm"), std::fs::read(format!("{}-shm", real.display())).unwrap())
+            .unwrap();
+        let url: DatabaseUrl = format!("sqlite://{}", link.display()).parse().unwrap();
+        let watch = CommitWatch::open(&link, pool::open(&url).unwrap()).expect("the real -shm is found");
+        let before = watch.mark().unwrap();
+        f.exec("UPDATE grants SET revoked_at = '2026-02-01 00:00:00'");
+        assert_ne!(watch.mark().unwrap(), before, "a revocation must move the mark the cache trusts");
+    }
+
+    #[test]
+    fn a_mark_that_does_not_move_on_our_own_commit_is_refused() {
+        let f = Fixture::seeded();
+        let dir = tempfile::tempdir().unwrap();
+        // A database path whose `-shm` is a plain copy SQLite never writes: a rollback-journal
+        // database (no WAL) next to a frozen WAL index.
+        let DatabaseUrl::Sqlite(real) = &f.url else { panic!("the fixture is SQLite") };
+        let header = std::fs::read(format!("{}-shm", real.display())).unwrap();
+        let other = dir.path().join("journal.db");
+        let url: DatabaseUrl = format!("sqlite://{}", other.display()).parse().unwrap();
+        let mut holder = pool::open(&url).unwrap();
+        holder.batch_execute("PRAGMA journal_mode = DELETE").unwrap();
+        std::fs::write(dir.path().join("journal.db-shm"), &header).unwrap();
+        let refused = CommitWatch::open(&other, holder).err().expect("a frozen mark is refused");
+        assert!(refused.contains("did not change"), "{refused}");
     }
 
     #[test]
@@ -123,9 +192,7 @@ mod tests {
         let unknown = |bytes: &[u8]| {
             let fake = dir.path().join("fake-shm");
             std::fs::write(&fake, bytes).unwrap();
-            let watch =
-                CommitWatch { shm: File::open(&fake).unwrap(), _holder: Mutex::new(pool::open(&f.url).unwrap()) };
-            watch.mark().is_none()
+            mark_of(&File::open(&fake).unwrap()).is_none()
         };
         assert!(!unknown(&real[..2 * HEADER]), "a copy of the real header reads");
         let mut torn = real[..2 * HEADER].to_vec();

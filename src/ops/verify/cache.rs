@@ -40,9 +40,9 @@ const MAX_REPLAY: i64 = 1_000;
 /// Verifies credentials for a running server: with the cache on SQLite, from the database
 /// alone on PostgreSQL or when the cache is turned off.
 pub struct Verifier {
-    cache: Option<Mutex<Cache>>,
-    /// Without it (the `-shm` file unreadable) every request reads the newest change id.
-    watch: Option<CommitWatch>,
+    /// The answers kept, with the commit mark that says when they may be used: there is no
+    /// cache without a mark proven to move ([`CommitWatch::open`]).
+    cache: Option<(CommitWatch, Mutex<Cache>)>,
 }
 
 struct Cache {
@@ -62,14 +62,19 @@ impl Verifier {
     /// A verifier for `database` keeping up to `capacity` answers (0: none).
     pub fn new(database: &DatabaseUrl, capacity: usize) -> Verifier {
         let (DatabaseUrl::Sqlite(path), Some(capacity)) = (database, NonZeroUsize::new(capacity)) else {
-            return Verifier { cache: None, watch: None };
+            return Verifier { cache: None };
         };
-        let watch = pool::open(database).ok().and_then(|holder| CommitWatch::open(path, holder));
-        if watch.is_none() {
-            tracing::warn!("cannot read the SQLite commit mark: every verification reads the change log");
+        let watch = pool::open(database).map_err(|e| e.to_string()).and_then(|holder| CommitWatch::open(path, holder));
+        match watch {
+            Ok(watch) => {
+                let cache = Cache { applied: None, seen: None, generation: 0, live: LruCache::new(capacity) };
+                Verifier { cache: Some((watch, Mutex::new(cache))) }
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "the SQLite commit mark cannot be trusted: verification cache off");
+                Verifier { cache: None }
+            }
         }
-        let cache = Cache { applied: None, seen: None, generation: 0, live: LruCache::new(capacity) };
-        Verifier { cache: Some(Mutex::new(cache)), watch }
     }
 
     /// Whether `presented` is a live credential at `now`: the answer [`super::verify`] would
@@ -84,11 +89,11 @@ impl Verifier {
             return Ok(None);
         };
         let digest = credential.digest();
-        let (Some(cache), DbConnection::Sqlite(sqlite)) = (&self.cache, &mut *conn) else {
+        let (Some((watch, cache)), DbConnection::Sqlite(sqlite)) = (&self.cache, &mut *conn) else {
             return Ok(verify_credential(conn, &credential, &digest.to_hash(), now)?.map(Arc::new));
         };
         // The mark comes first: whatever it vouches for was committed before it was read.
-        let mark = self.watch.as_ref().and_then(CommitWatch::mark);
+        let mark = watch.mark();
         let mut guard = lock(cache);
         let head = match guard.head_if_unchanged(mark) {
             Some(head) => head,
