@@ -1,5 +1,6 @@
-//! `portcullis serve --demo`: a demo user, team, project, deployment and OAuth app (created
-//! once, reused after), a callback page that shows the code, and instructions on stdout.
+//! `portcullis serve --demo`: seeds the demo data ([`crate::ops::demo`]), prints how to try
+//! the flow, and serves the demo app's callback page, which shows the code and the command that
+//! exchanges it.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -10,16 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::db::DbConnection;
-use crate::db::models::{apps, deployments, projects, teams, users};
-use crate::domain::{AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUris, Slug};
-use crate::ops::{self, Actor};
+use crate::ops::demo::{EMAIL, PASSWORD, PROJECT, TEAM};
 
-const EMAIL: &str = "demo@example.com";
-const PASSWORD: &str = "portcullis-demo";
-const TEAM: &str = "demo";
-const PROJECT: &str = "web";
-const DEPLOYMENT: &str = "demo-web-dev";
-const APP_NAME: &str = "Demo Integration";
 /// A fixed PKCE verifier, so the printed URL and token command match (demo only!).
 const VERIFIER: &str = "demo-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -27,61 +20,18 @@ fn challenge() -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()))
 }
 
-fn parse<T>(value: Result<T, crate::domain::Invalid>) -> anyhow::Result<T> {
-    value.map_err(|e| anyhow::anyhow!(e))
+/// What the callback page needs to know about the seeded demo app.
+#[derive(Clone)]
+pub struct Demo {
+    client_id: String,
+    callback: String,
+    token_endpoint: String,
 }
 
 /// Creates whatever of the demo data is missing and prints how to try the flow.
-pub fn seed(conn: &mut DbConnection, settings: &Settings) -> anyhow::Result<()> {
-    let actor = Actor::System;
-    let email = parse(Email::parse(EMAIL))?;
-    let team = parse(Slug::parse(TEAM))?;
-    let project = parse(Slug::parse(PROJECT))?;
-    if users::find_by_email(conn, EMAIL)?.is_none() {
-        ops::users::create(
-            conn,
-            &actor,
-            &email,
-            &parse(DisplayName::parse("Demo User"))?,
-            &parse(Password::parse(PASSWORD))?,
-        )?;
-    }
-    let team_row = match teams::find_by_slug(conn, TEAM)? {
-        Some(team) => team,
-        None => {
-            ops::teams::create(conn, &actor, &team, &parse(DisplayName::parse("Demo Team"))?, &email)?;
-            teams::find_by_slug(conn, TEAM)?.ok_or_else(|| anyhow::anyhow!("demo team vanished"))?
-        }
-    };
-    if projects::find(conn, team_row.id, PROJECT)?.is_none() {
-        ops::projects::create(conn, &actor, &team, &project, &parse(DisplayName::parse("Web"))?)?;
-    }
-    if deployments::find_by_name(conn, DEPLOYMENT)?.is_none() {
-        let name = parse(DeploymentName::parse(DEPLOYMENT))?;
-        ops::deployments::create(conn, &actor, &team, &project, DeploymentType::Dev, Some(&name))?;
-    }
+pub fn seed(conn: &mut DbConnection, settings: &Settings) -> anyhow::Result<Demo> {
     let callback = settings.url("/demo/callback");
-    let existing = apps::find_by_team_and_name(conn, team_row.id, APP_NAME)?;
-    let client_id = match existing {
-        Some(app) if apps::redirect_uris(conn, app.id)? == [callback.clone()] => app.client_id,
-        stale => {
-            if let Some(app) = stale {
-                ops::apps::delete(conn, &actor, &app.client_id)?;
-            }
-            let created = ops::apps::create(
-                conn,
-                &actor,
-                &ops::apps::NewAppParams {
-                    team: &team,
-                    name: &parse(AppName::parse(APP_NAME))?,
-                    redirect_uris: &parse(RedirectUris::parse(&[callback.as_str()]))?,
-                    public: true,
-                    token_ttl: None,
-                },
-            )?;
-            created.client_id
-        }
-    };
+    let client_id = crate::ops::demo::seed(conn, &callback)?;
     let mut authorize = url::form_urlencoded::Serializer::new(String::new());
     authorize
         .append_pair("response_type", "code")
@@ -96,18 +46,11 @@ pub fn seed(conn: &mut DbConnection, settings: &Settings) -> anyhow::Result<()> 
         settings.issuer,
         authorize.finish()
     );
-    DEMO_CLIENT_ID.set(client_id).ok();
-    DEMO_TOKEN_ENDPOINT.set(settings.url("/oauth/token")).ok();
-    DEMO_CALLBACK.set(callback).ok();
-    Ok(())
+    Ok(Demo { client_id, callback, token_endpoint: settings.url("/oauth/token") })
 }
 
-static DEMO_CLIENT_ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-static DEMO_TOKEN_ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-static DEMO_CALLBACK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/demo/callback").get(callback));
+pub fn configure(cfg: &mut web::ServiceConfig, demo: &Demo) {
+    cfg.app_data(web::Data::new(demo.clone())).service(web::resource("/demo/callback").get(callback));
 }
 
 #[derive(Template)]
@@ -124,15 +67,37 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-async fn callback(query: web::Query<CallbackQuery>) -> HttpResponse {
-    let get = |cell: &std::sync::OnceLock<String>| cell.get().cloned().unwrap_or_default();
-    let code = query.code.clone();
+/// Our codes are 43 base64url characters. Anything else came from someone else's link and is
+/// never put into a command that the page tells people to paste into a shell.
+fn is_code(code: &str) -> bool {
+    code.len() == 43 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+async fn callback(demo: web::Data<Demo>, query: web::Query<CallbackQuery>) -> HttpResponse {
+    let (code, error) = match query.code.as_deref() {
+        Some(code) if is_code(code) => (Some(code.to_owned()), None),
+        Some(_) => (None, Some("the code in this link is not one this server issues".to_owned())),
+        None => (None, query.error.clone()),
+    };
     let command = format!(
-        "curl -s {} -d grant_type=authorization_code -d client_id={} -d redirect_uri={} -d code_verifier={VERIFIER} -d code={}",
-        get(&DEMO_TOKEN_ENDPOINT),
-        get(&DEMO_CLIENT_ID),
-        get(&DEMO_CALLBACK),
+        "curl -s '{}' -d grant_type=authorization_code -d client_id={} --data-urlencode 'redirect_uri={}' -d code_verifier={VERIFIER} -d code={}",
+        demo.token_endpoint,
+        demo.client_id,
+        demo.callback,
         code.as_deref().unwrap_or("CODE"),
     );
-    crate::ui::render(StatusCode::OK, &CallbackPage { code, error: query.error.clone(), command })
+    crate::ui::render(StatusCode::OK, &CallbackPage { code, error, command })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_code_shaped_values_reach_the_command() {
+        assert!(is_code("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        for hostile in ["x; rm -rf ~", "$(id)", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c`", "", "a b"] {
+            assert!(!is_code(hostile), "{hostile:?}");
+        }
+    }
 }

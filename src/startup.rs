@@ -35,9 +35,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.bind)?;
     let bound = listener.local_addr()?;
     let settings = Settings::new(&args, bound)?;
-    if args.demo {
-        demo::seed(&mut conn, &settings)?;
-    }
+    let demo = if args.demo { Some(demo::seed(&mut conn, &settings)?) } else { None };
     drop(conn);
 
     let pool = db::pool::build(url, pool_size)?;
@@ -55,7 +53,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     println!("portcullis listening on http://{bound} (issuer {})", state.settings.issuer);
 
     let blocking_threads = (pool_size as usize / workers).max(2);
-    actix_web::rt::System::new().block_on(run(listener, state, workers, blocking_threads, args.demo))
+    actix_web::rt::System::new().block_on(run(listener, state, workers, blocking_threads, demo))
 }
 
 async fn run(
@@ -63,7 +61,7 @@ async fn run(
     state: web::Data<AppState>,
     workers: usize,
     blocking_threads: usize,
-    demo: bool,
+    demo: Option<demo::Demo>,
 ) -> anyhow::Result<()> {
     let background = actix_web::rt::spawn(housekeeping(state.clone()));
     let app_state = state.clone();
@@ -81,8 +79,8 @@ async fn run(
             .configure(api::configure)
             .configure(ui::configure)
             .configure(|cfg| {
-                if demo {
-                    demo::configure(cfg);
+                if let Some(demo) = &demo {
+                    demo::configure(cfg, demo);
                 }
             })
             .default_service(web::to(not_found))
