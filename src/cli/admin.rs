@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::{DatabaseUrl, DbConnection};
 use crate::domain::{
-    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUris, Slug, TeamRole,
+    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, Slug, TeamRole,
 };
 use crate::ops::{self, Actor, OpError};
 
@@ -39,18 +39,18 @@ pub enum AdminCommand {
 pub enum UserCommand {
     /// Create a user.
     Create {
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: String,
+        #[arg(long, value_parser = Email::parse)]
+        email: Email,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: DisplayName,
         /// At least 8 characters.
-        #[arg(long)]
-        password: String,
+        #[arg(long, value_parser = Password::parse)]
+        password: Password,
     },
     /// Disable a user: no more logins, sessions end, every grant they made is revoked.
     Disable {
-        #[arg(long)]
-        email: String,
+        #[arg(long, value_parser = Email::parse)]
+        email: Email,
     },
 }
 
@@ -58,33 +58,33 @@ pub enum UserCommand {
 pub enum TeamCommand {
     /// Create a team with an owner (an admin member).
     Create {
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        name: String,
+        #[arg(long, value_parser = Slug::parse)]
+        slug: Slug,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: DisplayName,
         /// Email of an existing user.
-        #[arg(long)]
-        owner: String,
+        #[arg(long, value_parser = Email::parse)]
+        owner: Email,
     },
     /// Change a team's slug or name (existing tokens keep working).
     Update {
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        new_slug: Option<String>,
-        #[arg(long)]
-        name: Option<String>,
+        #[arg(long, value_parser = Slug::parse)]
+        slug: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        new_slug: Option<Slug>,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: Option<DisplayName>,
     },
 }
 
 #[derive(Debug, Args)]
 pub struct MemberRef {
     /// Team slug.
-    #[arg(long)]
-    team: String,
+    #[arg(long, value_parser = Slug::parse)]
+    team: Slug,
     /// The member's email.
-    #[arg(long)]
-    email: String,
+    #[arg(long, value_parser = Email::parse)]
+    email: Email,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,16 +94,16 @@ pub enum MemberCommand {
         #[command(flatten)]
         member: MemberRef,
         /// admin or developer.
-        #[arg(long)]
-        role: String,
+        #[arg(long, value_parser = TeamRole::parse)]
+        role: TeamRole,
     },
     /// Change a member's role (takes effect on their tokens' next use).
     SetRole {
         #[command(flatten)]
         member: MemberRef,
         /// admin or developer.
-        #[arg(long)]
-        role: String,
+        #[arg(long, value_parser = TeamRole::parse)]
+        role: TeamRole,
     },
     /// Remove a member; every grant they made in the team is revoked for good.
     Remove {
@@ -115,8 +115,8 @@ pub enum MemberCommand {
         #[command(flatten)]
         member: MemberRef,
         /// Project slug.
-        #[arg(long)]
-        project: String,
+        #[arg(long, value_parser = Slug::parse)]
+        project: Slug,
         #[arg(long)]
         off: bool,
     },
@@ -126,30 +126,30 @@ pub enum MemberCommand {
 pub enum ProjectCommand {
     /// Create a project in a team.
     Create {
-        #[arg(long)]
-        team: String,
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        name: String,
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        slug: Slug,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: DisplayName,
     },
     /// Change a project's slug or name (existing tokens keep working).
     Update {
-        #[arg(long)]
-        team: String,
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        new_slug: Option<String>,
-        #[arg(long)]
-        name: Option<String>,
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        slug: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        new_slug: Option<Slug>,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: Option<DisplayName>,
     },
     /// Delete a project and every credential scoped to it.
     Delete {
-        #[arg(long)]
-        team: String,
-        #[arg(long)]
-        slug: String,
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        slug: Slug,
     },
 }
 
@@ -157,16 +157,16 @@ pub enum ProjectCommand {
 pub enum DeploymentCommand {
     /// Register a deployment; prints its name and its admin key (shown once).
     Create {
-        #[arg(long)]
-        team: String,
-        #[arg(long)]
-        project: String,
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        project: Slug,
         /// prod, dev, preview or custom.
-        #[arg(long = "type")]
-        deployment_type: String,
+        #[arg(long = "type", value_parser = DeploymentType::parse)]
+        deployment_type: DeploymentType,
         /// Globally unique name; generated (e.g. happy-otter-123) when omitted.
-        #[arg(long)]
-        name: Option<String>,
+        #[arg(long, value_parser = DeploymentName::parse)]
+        name: Option<DeploymentName>,
     },
 }
 
@@ -175,14 +175,14 @@ pub enum AppCommand {
     /// Register an OAuth application; prints client_id and (unless --public) client_secret.
     Create {
         /// Owning team's slug.
-        #[arg(long)]
-        team: String,
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
         /// 3 to 128 characters.
-        #[arg(long)]
-        name: String,
+        #[arg(long, value_parser = AppName::parse)]
+        name: AppName,
         /// Absolute http(s) URL without fragment; repeat for up to 20.
-        #[arg(long = "redirect-uri", required = true)]
-        redirect_uris: Vec<String>,
+        #[arg(long = "redirect-uri", required = true, value_parser = RedirectUri::parse)]
+        redirect_uris: Vec<RedirectUri>,
         /// A public client (PKCE, no secret).
         #[arg(long)]
         public: bool,
@@ -211,18 +211,14 @@ pub enum AppCommand {
 pub enum BackendCommand {
     /// Create a backend credential; prints client_id and client_secret (shown once).
     Create {
-        #[arg(long)]
-        name: String,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: DisplayName,
     },
 }
 
 fn print(value: impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(&value)?);
     Ok(())
-}
-
-fn role(value: &str) -> Result<TeamRole, OpError> {
-    Ok(TeamRole::parse(value)?)
 }
 
 pub fn run(url: &DatabaseUrl, command: AdminCommand) -> anyhow::Result<()> {
@@ -236,96 +232,48 @@ pub fn run(url: &DatabaseUrl, command: AdminCommand) -> anyhow::Result<()> {
 fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError> {
     let actor = Actor::Cli;
     let printed = match command {
-        AdminCommand::User(UserCommand::Create { email, name, password }) => print(ops::users::create(
-            conn,
-            &actor,
-            &Email::parse(&email)?,
-            &DisplayName::parse(&name)?,
-            &Password::parse(&password)?,
-        )?),
-        AdminCommand::User(UserCommand::Disable { email }) => {
-            print(ops::users::disable(conn, &actor, &Email::parse(&email)?)?)
+        AdminCommand::User(UserCommand::Create { email, name, password }) => {
+            print(ops::users::create(conn, &actor, &email, &name, &password)?)
         }
-        AdminCommand::Team(TeamCommand::Create { slug, name, owner }) => print(ops::teams::create(
-            conn,
-            &actor,
-            &Slug::parse(&slug)?,
-            &DisplayName::parse(&name)?,
-            &Email::parse(&owner)?,
-        )?),
+        AdminCommand::User(UserCommand::Disable { email }) => print(ops::users::disable(conn, &actor, &email)?),
+        AdminCommand::Team(TeamCommand::Create { slug, name, owner }) => {
+            print(ops::teams::create(conn, &actor, &slug, &name, &owner)?)
+        }
         AdminCommand::Team(TeamCommand::Update { slug, new_slug, name }) => {
-            let new_slug = new_slug.as_deref().map(Slug::parse).transpose()?;
-            let name = name.as_deref().map(DisplayName::parse).transpose()?;
-            print(ops::teams::update(conn, &actor, &Slug::parse(&slug)?, new_slug.as_ref(), name.as_ref())?)
+            print(ops::teams::update(conn, &actor, &slug, new_slug.as_ref(), name.as_ref())?)
         }
-        AdminCommand::Member(MemberCommand::Add { member, role: r }) => print(ops::members::add(
-            conn,
-            &actor,
-            &Slug::parse(&member.team)?,
-            &Email::parse(&member.email)?,
-            role(&r)?,
-        )?),
-        AdminCommand::Member(MemberCommand::SetRole { member, role: r }) => print(ops::members::set_role(
-            conn,
-            &actor,
-            &Slug::parse(&member.team)?,
-            &Email::parse(&member.email)?,
-            role(&r)?,
-        )?),
+        AdminCommand::Member(MemberCommand::Add { member, role }) => {
+            print(ops::members::add(conn, &actor, &member.team, &member.email, role)?)
+        }
+        AdminCommand::Member(MemberCommand::SetRole { member, role }) => {
+            print(ops::members::set_role(conn, &actor, &member.team, &member.email, role)?)
+        }
         AdminCommand::Member(MemberCommand::Remove { member }) => {
-            print(ops::members::remove(conn, &actor, &Slug::parse(&member.team)?, &Email::parse(&member.email)?)?)
+            print(ops::members::remove(conn, &actor, &member.team, &member.email)?)
         }
         AdminCommand::Member(MemberCommand::SetProjectAdmin { member, project, off }) => {
-            print(ops::members::set_project_admin(
-                conn,
-                &actor,
-                &Slug::parse(&member.team)?,
-                &Slug::parse(&project)?,
-                &Email::parse(&member.email)?,
-                !off,
-            )?)
+            print(ops::members::set_project_admin(conn, &actor, &member.team, &project, &member.email, !off)?)
         }
-        AdminCommand::Project(ProjectCommand::Create { team, slug, name }) => print(ops::projects::create(
-            conn,
-            &actor,
-            &Slug::parse(&team)?,
-            &Slug::parse(&slug)?,
-            &DisplayName::parse(&name)?,
-        )?),
+        AdminCommand::Project(ProjectCommand::Create { team, slug, name }) => {
+            print(ops::projects::create(conn, &actor, &team, &slug, &name)?)
+        }
         AdminCommand::Project(ProjectCommand::Update { team, slug, new_slug, name }) => {
-            let new_slug = new_slug.as_deref().map(Slug::parse).transpose()?;
-            let name = name.as_deref().map(DisplayName::parse).transpose()?;
-            print(ops::projects::update(
-                conn,
-                &actor,
-                &Slug::parse(&team)?,
-                &Slug::parse(&slug)?,
-                new_slug.as_ref(),
-                name.as_ref(),
-            )?)
+            print(ops::projects::update(conn, &actor, &team, &slug, new_slug.as_ref(), name.as_ref())?)
         }
         AdminCommand::Project(ProjectCommand::Delete { team, slug }) => {
-            print(ops::projects::delete(conn, &actor, &Slug::parse(&team)?, &Slug::parse(&slug)?)?)
+            print(ops::projects::delete(conn, &actor, &team, &slug)?)
         }
         AdminCommand::Deployment(DeploymentCommand::Create { team, project, deployment_type, name }) => {
-            let name = name.as_deref().map(DeploymentName::parse).transpose()?;
-            print(ops::deployments::create(
-                conn,
-                &actor,
-                &Slug::parse(&team)?,
-                &Slug::parse(&project)?,
-                DeploymentType::parse(&deployment_type)?,
-                name.as_ref(),
-            )?)
+            print(ops::deployments::create(conn, &actor, &team, &project, deployment_type, name.as_ref())?)
         }
         AdminCommand::App(AppCommand::Create { team, name, redirect_uris, public, token_ttl }) => {
             print(ops::apps::create(
                 conn,
                 &actor,
                 &ops::apps::NewAppParams {
-                    team: &Slug::parse(&team)?,
-                    name: &AppName::parse(&name)?,
-                    redirect_uris: &RedirectUris::parse(&redirect_uris)?,
+                    team: &team,
+                    name: &name,
+                    redirect_uris: &RedirectUris::new(redirect_uris)?,
                     public,
                     token_ttl,
                 },
@@ -336,9 +284,7 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
             print(ops::apps::regenerate_secret(conn, &actor, &client_id)?)
         }
         AdminCommand::App(AppCommand::Delete { client_id }) => print(ops::apps::delete(conn, &actor, &client_id)?),
-        AdminCommand::Backend(BackendCommand::Create { name }) => {
-            print(ops::backends::create(conn, &actor, &DisplayName::parse(&name)?)?)
-        }
+        AdminCommand::Backend(BackendCommand::Create { name }) => print(ops::backends::create(conn, &actor, &name)?),
     };
     printed.map_err(OpError::Internal)
 }

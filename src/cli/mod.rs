@@ -52,6 +52,19 @@ pub enum Command {
     Admin(admin::AdminCommand),
 }
 
+/// A clap error as one line: what is wrong (a value our parsers refused, with their message; the
+/// required flags missing), without the usage block that follows it.
+pub fn one_line(error: &clap::Error) -> String {
+    let text = error.to_string();
+    let what: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:") && !line.starts_with("For more information"))
+        .filter(|line| !line.is_empty())
+        .collect();
+    what.join(" ")
+}
+
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => crate::startup::serve(&cli.database_url, args),

@@ -3,6 +3,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::Invalid;
 
 /// A new password: 8 to 1024 characters (the upper bound keeps Argon2 input bounded).
+#[derive(Clone)]
 pub struct Password(SecretString);
 
 impl Password {

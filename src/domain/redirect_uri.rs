@@ -88,16 +88,16 @@ pub struct RedirectUris(Vec<RedirectUri>);
 
 impl RedirectUris {
     pub fn parse<S: AsRef<str>>(values: &[S]) -> Result<RedirectUris, Invalid> {
-        if values.is_empty() || values.len() > 20 {
+        RedirectUris::new(values.iter().map(|value| RedirectUri::parse(value.as_ref())).collect::<Result<_, _>>()?)
+    }
+
+    /// The list, checked as a whole: its length, and no URI twice.
+    pub fn new(uris: Vec<RedirectUri>) -> Result<RedirectUris, Invalid> {
+        if uris.is_empty() || uris.len() > 20 {
             return Err(Invalid::new("an application needs 1 to 20 redirect URIs"));
         }
-        let mut uris: Vec<RedirectUri> = Vec::with_capacity(values.len());
-        for value in values {
-            let uri = RedirectUri::parse(value.as_ref())?;
-            if uris.contains(&uri) {
-                return Err(Invalid(format!("redirect URI {uri} is listed twice")));
-            }
-            uris.push(uri);
+        if let Some(twice) = uris.iter().enumerate().find_map(|(i, uri)| uris[..i].contains(uri).then_some(uri)) {
+            return Err(Invalid(format!("redirect URI {twice} is listed twice")));
         }
         Ok(RedirectUris(uris))
     }
