@@ -23,41 +23,6 @@ pub struct DeployKey {
     pub revoked_at: Option<PrimitiveDateTime>,
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = deploy_keys)]
-pub struct NewDeployKey<'a> {
-    pub token_hash: &'a str,
-    pub token_prefix: &'a str,
-    pub name: &'a str,
-    pub project_id: i64,
-    pub deployment_id: Option<i64>,
-    pub allowed_actions: &'a str,
-    pub custom_role_id: Option<i64>,
-    pub grant_id: Option<i64>,
-    pub created_by_user_id: Option<i64>,
-    pub expires_at: Option<PrimitiveDateTime>,
-    pub created_at: PrimitiveDateTime,
-}
-
-pub fn create(conn: &mut DbConnection, new: &NewDeployKey) -> QueryResult<DeployKey> {
-    diesel::insert_into(deploy_keys::table).values(new).execute(conn)?;
-    deploy_keys::table
-        .filter(deploy_keys::token_hash.eq(new.token_hash))
-        .select(DeployKey::as_select())
-        .get_result(conn)
-}
-
-pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DeployKey>> {
-    deploy_keys::table.find(id).select(DeployKey::as_select()).get_result(conn).optional()
-}
-
-pub fn revoke(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
-    let updated = diesel::update(deploy_keys::table.find(id).filter(deploy_keys::revoked_at.is_null()))
-        .set(deploy_keys::revoked_at.eq(now))
-        .execute(conn)?;
-    Ok(updated == 1)
-}
-
 set_last_used!(deploy_keys);
 
 /// A deploy key that is not revoked, whose grant (for keys an application minted) is live,

@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::db::DbConnection;
-use crate::db::schema::{members, project_admins, users};
+use crate::db::schema::{members, project_admins};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = members)]
@@ -58,16 +58,6 @@ pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
         DbConnection::Sqlite(c) => member.get_result::<i64>(c).optional()?,
     };
     Ok(found.is_some())
-}
-
-/// Members of a team with their user's email and name, by email.
-pub fn list_for_team(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<(Member, String, String)>> {
-    members::table
-        .inner_join(users::table)
-        .filter(members::team_id.eq(team_id))
-        .order(users::email.asc())
-        .select((Member::as_select(), users::email, users::name))
-        .load(conn)
 }
 
 pub fn set_project_admin(

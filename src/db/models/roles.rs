@@ -24,10 +24,6 @@ pub fn for_member(conn: &mut DbConnection, member_id: i64) -> QueryResult<Vec<Cu
         .load(conn)
 }
 
-pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CustomRoleRow>> {
-    custom_roles::table.find(id).select(CustomRoleRow::as_select()).get_result(conn).optional()
-}
-
 /// Takes every custom role away from a membership.
 pub fn clear_for_member(conn: &mut DbConnection, member_id: i64) -> QueryResult<usize> {
     diesel::delete(member_custom_roles::table.filter(member_custom_roles::member_id.eq(member_id))).execute(conn)
