@@ -1,6 +1,7 @@
 //! The pages people use (SPEC §6): login, the consent page's rendering, authorized
 //! applications with revoke, team grants. Server-rendered with askama; no JavaScript needed.
 
+pub mod consent;
 pub mod error;
 mod grants;
 mod login;
