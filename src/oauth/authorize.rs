@@ -17,6 +17,7 @@ use crate::http::{AppState, body, client_ip};
 use crate::ops::apps::{self, Client};
 use crate::ops::grants::ProjectChoice;
 use crate::ops::{Actor, OpError};
+use crate::ui::consent::ticket::{Field, TicketError, TicketKey};
 use crate::ui::consent::{self, ConsentRequest, Draft};
 use crate::ui::pages::ConsentPage;
 use crate::ui::session::{self, SessionUser};
@@ -53,7 +54,8 @@ impl From<OpError> for Rejection {
     }
 }
 
-/// The authorization request's parameters, as the consent form carries them back.
+/// The authorization request's parameters, as the consent form carries them back (and the
+/// consent ticket covers them, in this order).
 const PROTOCOL_FIELDS: [&str; 7] =
     ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"];
 
@@ -212,21 +214,59 @@ fn hidden_fields(params: &AuthorizationParams) -> Vec<(&'static str, String)> {
     fields
 }
 
-/// The consent page for `validated`, shown to `user` with `draft` choices.
+/// The consent page for `validated`, shown to `user` with `draft` choices, with a fresh
+/// consent ticket for exactly those hidden fields and that session.
 fn consent_page(
     conn: &mut DbConnection,
     validated: &Validated,
     user: &SessionUser,
+    tickets: &TicketKey,
     draft: Draft,
 ) -> Result<ConsentPage, OpError> {
     let fields = hidden_fields(&validated.params);
+    let bound: Vec<Field> = PROTOCOL_FIELDS
+        .iter()
+        .map(|name| (*name, fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())))
+        .collect();
     let request = ConsentRequest {
         client: &validated.client,
         scope: validated.params.scope,
         redirect_uri: &validated.params.redirect_uri,
         fields: &fields,
+        ticket: tickets.issue(&user.session_hash(), &bound, unix_now()),
     };
     consent::page(conn, &request, user, draft)
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// SPEC §4: the decision stands only for the very request the page showed. The posted
+/// protocol fields (each at most once) must be those the session's consent ticket covers.
+fn check_ticket(req: &HttpRequest, tickets: &TicketKey, user: &SessionUser, params: &Params) -> Result<(), PageError> {
+    let posted: Option<Vec<Field>> =
+        PROTOCOL_FIELDS.iter().map(|name| params.get(name).ok().map(|value| (*name, value))).collect();
+    let ticket = params.get("consent_ticket").ok().flatten();
+    let outcome = match posted {
+        Some(posted) => tickets.check(ticket, &user.session_hash(), &posted, unix_now()),
+        None => Err(TicketError::Mismatch),
+    };
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(TicketError::Expired) => Err(PageError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "This consent page has expired",
+            "Nothing was sent to the application. Start again from the application.",
+        )),
+        Err(TicketError::Malformed | TicketError::Mismatch) => Err(PageError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "This consent form does not match the page you were shown",
+            "The form was changed after it was shown, or was not shown to this session, so nothing was sent to any application. Start again from the application.",
+        )),
+    }
 }
 
 fn login_redirect(next: &str) -> HttpResponse {
@@ -261,6 +301,7 @@ async fn show(
     let params = Params::parse(req.query_string().as_bytes());
     let user = session::current(&req, &state).await.map_err(PageError::db(&req))?;
     let policy = state.settings.policy;
+    let tickets = state.consent_tickets.clone();
     let outcome = state
         .db(move |conn| -> Shown {
             let validated = match validate(conn, &params, path_scope) {
@@ -276,7 +317,7 @@ async fn show(
                 return Shown::LoginFirst;
             };
             let draft = Draft { team: params.get("team").ok().flatten().map(str::to_owned), ..Draft::default() };
-            match consent_page(conn, &validated, &user, draft) {
+            match consent_page(conn, &validated, &user, &tickets, draft) {
                 Ok(page) => Shown::Page(Box::new(page)),
                 Err(error) => Shown::Rejected(error.into()),
             }
@@ -343,8 +384,9 @@ fn refusal_status(error: &OpError) -> StatusCode {
     }
 }
 
-/// `POST /oauth/authorize`: the consent decision. Requires the session that saw the page and
-/// its CSRF token; re-validates the whole request from the form's hidden fields.
+/// `POST /oauth/authorize`: the consent decision. Requires the session that saw the page, its
+/// CSRF token and the page's consent ticket (the hidden fields unchanged); then re-validates
+/// the request (the app or its redirect URIs may have changed since).
 async fn decide(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -371,7 +413,9 @@ async fn decide(
             "This consent form was not issued to your session (CSRF check failed). Start again from the application.",
         ));
     }
+    check_ticket(&req, &state.consent_tickets, &user, &params)?;
     let policy = state.settings.policy;
+    let tickets = state.consent_tickets.clone();
     let client_ip = client_ip(&req);
     let outcome = state
         .db(move |conn| -> Decision {
@@ -390,6 +434,7 @@ async fn decide(
                 conn,
                 &validated,
                 &user,
+                &tickets,
                 draft(error),
             ) {
                 Ok(page) => Decision::Again(status, Box::new(page)),

@@ -58,6 +58,7 @@ pub struct ConsentPage {
     pub teams: Vec<TeamChoice>,
     pub projects: Vec<ProjectOption>,
     pub hidden: Vec<(&'static str, String)>,
+    pub ticket: String,
     pub new_project_name: String,
     pub new_project_slug: String,
     pub redirect_target: String,

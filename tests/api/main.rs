@@ -8,6 +8,7 @@ mod world;
 mod authorize;
 mod check;
 mod cli;
+mod consent;
 mod demo;
 mod discovery;
 mod instances;

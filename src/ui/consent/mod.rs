@@ -1,6 +1,8 @@
 //! The consent page (SPEC §4, §6): what it says an approval lets the application do, and the
 //! page built for one authorization request, one user and what they chose so far.
 
+pub mod ticket;
+
 use url::Url;
 
 use super::pages::{Account, ConsentPage, ProjectOption, TeamChoice};
@@ -17,6 +19,8 @@ pub struct ConsentRequest<'a> {
     pub redirect_uri: &'a str,
     /// The protocol parameters, as the form carries them back in hidden inputs.
     pub fields: &'a [(&'static str, String)],
+    /// The consent ticket binding the decision to this page ([`ticket`]).
+    pub ticket: String,
 }
 
 /// What the user asked for on a consent page that is shown again (with an error).
@@ -112,6 +116,7 @@ pub fn page(
             })
             .collect(),
         hidden: request.fields.to_vec(),
+        ticket: request.ticket.clone(),
         new_project_name: draft.new_project_name,
         new_project_slug: draft.new_project_slug,
         redirect_target: Url::parse(request.redirect_uri)
