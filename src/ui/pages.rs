@@ -32,6 +32,13 @@ pub struct LoginPage<'a> {
     pub next: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    /// The signed-in user, if any.
+    pub account: Option<Account>,
+}
+
 pub struct TeamChoice {
     pub slug: String,
     pub name: String,

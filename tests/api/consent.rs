@@ -4,7 +4,6 @@
 
 use diesel::prelude::*;
 use portcullis::db::schema::{authorization_codes, grants, server_secrets, sessions};
-use portcullis::db::{DatabaseUrl, DbConnection};
 use portcullis::ui::consent::ticket::{TTL_SECONDS, TicketKey};
 use reqwest::blocking::{Client, Response};
 use secrecy::SecretString;
@@ -14,14 +13,9 @@ use crate::world::{App, Scene, World};
 
 type Form = Vec<(String, String)>;
 
-fn db(world: &World) -> DbConnection {
-    let url: DatabaseUrl = world.db.url.parse().expect("database URL");
-    portcullis::db::pool::open(&url).expect("open the test database")
-}
-
 /// Authorization codes and grants in the database: what an approval creates.
 fn issued(world: &World) -> (i64, i64) {
-    let mut conn = db(world);
+    let mut conn = world.conn();
     let codes = authorization_codes::table.count().get_result(&mut conn).expect("count codes");
     let grants = grants::table.count().get_result(&mut conn).expect("count grants");
     (codes, grants)
@@ -170,7 +164,7 @@ fn an_expired_consent_ticket_is_refused() {
     let (_, challenge) = pkce();
     let form = approval_form(&world, &browser, &world.authorize_query(&app, "project", &challenge), &team, &project);
     // A ticket for this very form and session, issued by the server's own key a TTL ago.
-    let mut conn = db(&world);
+    let mut conn = world.conn();
     let secret: String = server_secrets::table
         .filter(server_secrets::name.eq("consent_ticket"))
         .select(server_secrets::secret)

@@ -15,6 +15,7 @@ mod instances;
 mod introspect;
 mod lifecycle;
 mod login;
+mod logout;
 mod pages;
 mod refresh;
 mod shutdown;
