@@ -19,6 +19,7 @@ use crate::http::{AppState, middleware};
 use crate::oauth::client_auth::BackendCache;
 use crate::oauth::error::OAuthError;
 use crate::ops::verify::Verifier;
+use crate::ui::consent::ticket::TicketKey;
 use crate::{api, demo, oauth, ops, passwords, ui};
 
 pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
@@ -31,6 +32,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     }
     // A signing key exists from the start, so the JWK Set is never empty.
     conn.write_transaction(|conn| ops::signing::current_key(conn).map(drop))?;
+    let consent_tickets = TicketKey::new(&ops::secrets::consent_ticket_key(&mut conn)?)?;
 
     let listener = TcpListener::bind(args.bind)?;
     let bound = listener.local_addr()?;
@@ -47,6 +49,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         usage: Arc::new(UsageTracker::default()),
         backends: Arc::new(BackendCache::default()),
         verifier: Arc::new(Verifier::new(url, args.verify_cache_entries as usize)),
+        consent_tickets,
     });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.

@@ -79,6 +79,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     deployments (id) {
         id -> BigInt,
         project_id -> BigInt,
@@ -263,6 +271,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     projects,
     project_admins,
     signing_keys,
+    server_secrets,
     deployments,
     oauth_apps,
     oauth_app_redirect_uris,

@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbConnection, DbPool};
 use crate::oauth::client_auth::BackendCache;
 use crate::ops::verify::Verifier;
+use crate::ui::consent::ticket::TicketKey;
 
 /// Shared by every handler (behind `web::Data`, so cloning is cheap).
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     pub usage: Arc<UsageTracker>,
     pub backends: Arc<BackendCache>,
     pub verifier: Arc<Verifier>,
+    /// Binds consent decisions to the page shown; the same key on every instance.
+    pub consent_tickets: TicketKey,
 }
 
 /// The database could not be reached or the blocking pool is gone: a server fault.

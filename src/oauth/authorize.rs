@@ -11,14 +11,15 @@ use url::Url;
 
 use super::oxide::{self, AuthorizationParams, ConsentChoice, Decided, OAuthFlowError};
 use crate::db::DbConnection;
-use crate::db::models::apps::{self, App};
-use crate::db::models::{projects, teams};
-use crate::domain::{DisplayName, MemberRole, RedirectUri, Scope, Slug};
+use crate::domain::{DisplayName, Scope, Slug};
 use crate::http::params::Params;
 use crate::http::{AppState, body, client_ip};
+use crate::ops::apps::{self, Client};
 use crate::ops::grants::ProjectChoice;
 use crate::ops::{Actor, OpError};
-use crate::ui::pages::{Account, ConsentPage, ProjectOption, TeamChoice};
+use crate::ui::consent::ticket::{Field, TicketError, TicketKey};
+use crate::ui::consent::{self, ConsentRequest, Draft};
+use crate::ui::pages::ConsentPage;
 use crate::ui::session::{self, SessionUser};
 use crate::ui::{PageError, render, see_other};
 
@@ -30,10 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// A request that passed every check: safe to show consent for, or to redirect back.
 struct Validated {
-    app: App,
-    owner_slug: String,
-    owner_name: String,
-    redirect_uris: Vec<RedirectUri>,
+    client: Client,
     params: AuthorizationParams,
 }
 
@@ -50,13 +48,14 @@ enum Rejection {
     Server(String),
 }
 
-impl From<diesel::result::Error> for Rejection {
-    fn from(error: diesel::result::Error) -> Self {
+impl From<OpError> for Rejection {
+    fn from(error: OpError) -> Self {
         Rejection::Server(error.to_string())
     }
 }
 
-/// The authorization request's parameters, as the consent form carries them back.
+/// The authorization request's parameters, as the consent form carries them back (and the
+/// consent ticket covers them, in this order).
 const PROTOCOL_FIELDS: [&str; 7] =
     ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"];
 
@@ -74,17 +73,16 @@ fn validate(conn: &mut DbConnection, params: &Params, path_scope: Option<Scope>)
         Ok(None) => return Err(page("The request does not say which application is asking (client_id is missing).")),
         Ok(Some(id)) => id,
     };
-    let Some((app, owner_slug, owner_name)) = apps::find_with_team(conn, client_id)? else {
+    let Some(client) = apps::client(conn, client_id)? else {
         return Err(page("The application that sent you here is not registered (unknown client_id)."));
     };
-    let redirect_uris: Vec<RedirectUri> =
-        apps::redirect_uris(conn, app.id)?.iter().filter_map(|uri| RedirectUri::parse(uri).ok()).collect();
+    let app = &client.app;
     let redirect_uri = match params.get("redirect_uri") {
         Err(_) => return Err(page("The request is malformed: redirect_uri is repeated.")),
         Ok(None) => return Err(page("The request is malformed: redirect_uri is missing.")),
         Ok(Some(uri)) => uri,
     };
-    if !redirect_uris.iter().any(|registered| registered.accepts(redirect_uri, app.is_public())) {
+    if !client.redirect_uris.iter().any(|registered| registered.accepts(redirect_uri, app.is_public())) {
         return Err(page(
             "The application asked to send you to an address it has not registered (redirect_uri mismatch). Nothing was sent to it.",
         ));
@@ -161,10 +159,7 @@ fn validate(conn: &mut DbConnection, params: &Params, path_scope: Option<Scope>)
             scope,
             code_challenge,
         },
-        app,
-        owner_slug,
-        owner_name,
-        redirect_uris,
+        client,
     })
 }
 
@@ -201,18 +196,6 @@ fn flow_error(req: &HttpRequest, issuer: &str, error: OAuthFlowError) -> Result<
     }
 }
 
-/// The query string of a GET authorization request equivalent to `params` (plus `team`).
-fn request_query(params: &AuthorizationParams, team: Option<&str>) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in hidden_fields(params) {
-        query.append_pair(name, &value);
-    }
-    if let Some(team) = team {
-        query.append_pair("team", team);
-    }
-    query.finish()
-}
-
 /// The protocol parameters the consent form carries back (SPEC §6: hidden inputs).
 fn hidden_fields(params: &AuthorizationParams) -> Vec<(&'static str, String)> {
     let mut fields = vec![
@@ -231,96 +214,59 @@ fn hidden_fields(params: &AuthorizationParams) -> Vec<(&'static str, String)> {
     fields
 }
 
-/// What the user asked for on a consent page that is shown again (with an error).
-#[derive(Default)]
-struct Draft {
-    team: Option<String>,
-    project: Option<String>,
-    new_project_name: String,
-    new_project_slug: String,
-    error: Option<String>,
-}
-
-/// Plain-language description of what a token of `scope` can do for someone with `role`.
-fn abilities(scope: Scope, team_name: &str, role: Option<MemberRole>) -> Vec<String> {
-    let mut list = match scope {
-        Scope::Project => vec![
-            format!(
-                "Work on one project of {team_name} that you choose below: see and update it and create deployments in it."
-            ),
-            "Deploy, run functions, read logs and data, and manage builds on that project's deployments.".to_owned(),
-            "See and revoke the authorizations you made on that project.".to_owned(),
-        ],
-        Scope::Team => vec![
-            format!("Work across {team_name}: every project and deployment in it, and new projects."),
-            "Deploy, run functions, read logs and data, and manage builds on the team's deployments.".to_owned(),
-            "See the team's members and applications, if your role can.".to_owned(),
-        ],
-    };
-    list.push(match role {
-        Some(MemberRole::Admin) => format!("Your role in {team_name} is admin, so that includes environment variables and production."),
-        Some(MemberRole::Developer) => format!("Your role in {team_name} is developer: on production deployments it can only view, never deploy or read environment variables."),
-        Some(MemberRole::Custom) => format!("Your custom roles in {team_name} decide exactly which of these it can do."),
-        None => "You are not a member of this team.".to_owned(),
-    });
-    list.push("It can never invite or remove members, change roles, or manage OAuth applications.".to_owned());
-    list
-}
-
-/// Builds the consent page for `user`, with `draft` choices (the selected team defaults to
-/// the `team` parameter when the user belongs to it, else their first team).
+/// The consent page for `validated`, shown to `user` with `draft` choices, with a fresh
+/// consent ticket for exactly those hidden fields and that session.
 fn consent_page(
     conn: &mut DbConnection,
     validated: &Validated,
     user: &SessionUser,
+    tickets: &TicketKey,
     draft: Draft,
-) -> diesel::QueryResult<ConsentPage> {
-    let memberships = teams::list_for_user(conn, user.user.id)?;
-    let selected = draft
-        .team
-        .as_deref()
-        .and_then(|slug| memberships.iter().find(|(t, _)| t.slug == slug))
-        .or_else(|| memberships.first());
-    let projects = match (selected, validated.params.scope) {
-        (Some((team, _)), Scope::Project) => projects::list_for_team(conn, team.id)?,
-        _ => Vec::new(),
+) -> Result<ConsentPage, OpError> {
+    let fields = hidden_fields(&validated.params);
+    let bound: Vec<Field> = PROTOCOL_FIELDS
+        .iter()
+        .map(|name| (*name, fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())))
+        .collect();
+    let request = ConsentRequest {
+        client: &validated.client,
+        scope: validated.params.scope,
+        redirect_uri: &validated.params.redirect_uri,
+        fields: &fields,
+        ticket: tickets.issue(&user.session_hash(), &bound, unix_now()),
     };
-    let selected_slug = selected.map(|(t, _)| t.slug.clone());
-    let team_name = selected.map_or(String::new(), |(t, _)| t.name.clone());
-    let role = selected.map(|(_, role)| MemberRole::from_stored(role));
-    Ok(ConsentPage {
-        account: Account::from(user),
-        app_name: validated.app.name.clone(),
-        owner_team_name: validated.owner_name.clone(),
-        owner_team_slug: validated.owner_slug.clone(),
-        verified: validated.app.verified_at.is_some(),
-        abilities: abilities(validated.params.scope, &team_name, role),
-        project_scope: validated.params.scope == Scope::Project,
-        teams: memberships
-            .iter()
-            .map(|(team, _)| TeamChoice {
-                slug: team.slug.clone(),
-                name: team.name.clone(),
-                href: format!("/oauth/authorize?{}", request_query(&validated.params, Some(&team.slug))),
-                selected: Some(&team.slug) == selected_slug.as_ref(),
-            })
-            .collect(),
-        projects: projects
-            .into_iter()
-            .map(|p| ProjectOption {
-                selected: draft.project.as_deref() == Some(p.slug.as_str()),
-                slug: p.slug,
-                name: p.name,
-            })
-            .collect(),
-        hidden: hidden_fields(&validated.params),
-        new_project_name: draft.new_project_name,
-        new_project_slug: draft.new_project_slug,
-        redirect_target: Url::parse(&validated.params.redirect_uri)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|_| validated.params.redirect_uri.clone()),
-        error: draft.error,
-    })
+    consent::page(conn, &request, user, draft)
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// SPEC §4: the decision stands only for the very request the page showed. The posted
+/// protocol fields (each at most once) must be those the session's consent ticket covers.
+fn check_ticket(req: &HttpRequest, tickets: &TicketKey, user: &SessionUser, params: &Params) -> Result<(), PageError> {
+    let posted: Option<Vec<Field>> =
+        PROTOCOL_FIELDS.iter().map(|name| params.get(name).ok().map(|value| (*name, value))).collect();
+    let ticket = params.get("consent_ticket").ok().flatten();
+    let outcome = match posted {
+        Some(posted) => tickets.check(ticket, &user.session_hash(), &posted, unix_now()),
+        None => Err(TicketError::Mismatch),
+    };
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(TicketError::Expired) => Err(PageError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "This consent page has expired",
+            "Nothing was sent to the application. Start again from the application.",
+        )),
+        Err(TicketError::Malformed | TicketError::Mismatch) => Err(PageError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "This consent form does not match the page you were shown",
+            "The form was changed after it was shown, or was not shown to this session, so nothing was sent to any application. Start again from the application.",
+        )),
+    }
 }
 
 fn login_redirect(next: &str) -> HttpResponse {
@@ -355,13 +301,15 @@ async fn show(
     let params = Params::parse(req.query_string().as_bytes());
     let user = session::current(&req, &state).await.map_err(PageError::db(&req))?;
     let policy = state.settings.policy;
+    let tickets = state.consent_tickets.clone();
     let outcome = state
         .db(move |conn| -> Shown {
             let validated = match validate(conn, &params, path_scope) {
                 Ok(validated) => validated,
                 Err(rejection) => return Shown::Rejected(rejection),
             };
-            if let Err(error) = oxide::check(conn, &validated.app, &validated.redirect_uris, &policy, &validated.params)
+            if let Err(error) =
+                oxide::check(conn, &validated.client.app, &validated.client.redirect_uris, &policy, &validated.params)
             {
                 return Shown::Flow(error);
             }
@@ -369,7 +317,7 @@ async fn show(
                 return Shown::LoginFirst;
             };
             let draft = Draft { team: params.get("team").ok().flatten().map(str::to_owned), ..Draft::default() };
-            match consent_page(conn, &validated, &user, draft) {
+            match consent_page(conn, &validated, &user, &tickets, draft) {
                 Ok(page) => Shown::Page(Box::new(page)),
                 Err(error) => Shown::Rejected(error.into()),
             }
@@ -436,8 +384,9 @@ fn refusal_status(error: &OpError) -> StatusCode {
     }
 }
 
-/// `POST /oauth/authorize`: the consent decision. Requires the session that saw the page and
-/// its CSRF token; re-validates the whole request from the form's hidden fields.
+/// `POST /oauth/authorize`: the consent decision. Requires the session that saw the page, its
+/// CSRF token and the page's consent ticket (the hidden fields unchanged); then re-validates
+/// the request (the app or its redirect URIs may have changed since).
 async fn decide(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -464,7 +413,9 @@ async fn decide(
             "This consent form was not issued to your session (CSRF check failed). Start again from the application.",
         ));
     }
+    check_ticket(&req, &state.consent_tickets, &user, &params)?;
     let policy = state.settings.policy;
+    let tickets = state.consent_tickets.clone();
     let client_ip = client_ip(&req);
     let outcome = state
         .db(move |conn| -> Decision {
@@ -483,6 +434,7 @@ async fn decide(
                 conn,
                 &validated,
                 &user,
+                &tickets,
                 draft(error),
             ) {
                 Ok(page) => Decision::Again(status, Box::new(page)),
@@ -501,7 +453,14 @@ async fn decide(
                 }
                 _ => return again(conn, StatusCode::BAD_REQUEST, "Choose Approve or Deny.".into()),
             };
-            match oxide::decide(conn, &validated.app, &validated.redirect_uris, &policy, &validated.params, consent) {
+            match oxide::decide(
+                conn,
+                &validated.client.app,
+                &validated.client.redirect_uris,
+                &policy,
+                &validated.params,
+                consent,
+            ) {
                 Ok(Decided::Redirect(url)) => Decision::Redirect(url),
                 Ok(Decided::Refused(error)) => again(conn, refusal_status(&error), error.to_string()),
                 Err(error) => Decision::Flow(error),

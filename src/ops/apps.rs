@@ -5,9 +5,28 @@ use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, teams};
 use crate::db::models::{apps, grants};
 use crate::db::{DbConnection, now};
-use crate::domain::{AppName, RedirectUris, Slug};
+use crate::domain::{AppName, RedirectUri, RedirectUris, Slug};
 use crate::tokens::secret::generate_hex_id;
 use crate::tokens::{SecretHash, generate_secret};
+
+/// An OAuth client as an authorization request meets it: the app, its owning team, and the
+/// redirect URIs it registered.
+pub struct Client {
+    pub app: apps::App,
+    pub owner_slug: String,
+    pub owner_name: String,
+    pub redirect_uris: Vec<RedirectUri>,
+}
+
+/// The client `client_id` names, if it is registered.
+pub fn client(conn: &mut DbConnection, client_id: &str) -> OpResult<Option<Client>> {
+    let Some((app, owner_slug, owner_name)) = apps::find_with_team(conn, client_id)? else {
+        return Ok(None);
+    };
+    let redirect_uris =
+        apps::redirect_uris(conn, app.id)?.iter().filter_map(|uri| RedirectUri::parse(uri).ok()).collect();
+    Ok(Some(Client { app, owner_slug, owner_name, redirect_uris }))
+}
 
 /// Expiring tokens must live between a minute and a year.
 pub const TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=31_536_000;

@@ -9,6 +9,7 @@ pub mod deployments;
 pub mod grants;
 pub mod members;
 pub mod projects;
+pub mod secrets;
 pub mod signing;
 pub mod teams;
 pub mod users;

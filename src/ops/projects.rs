@@ -32,6 +32,11 @@ pub(crate) fn require_in(conn: &mut DbConnection, team: &Team, slug: &Slug) -> O
         .ok_or_else(|| OpError::NotFound(format!("no project {slug} in team {}", team.slug)))
 }
 
+/// The projects of `team` (by slug).
+pub fn list_in(conn: &mut DbConnection, team: &Team) -> OpResult<Vec<projects::Project>> {
+    Ok(projects::list_for_team(conn, team.id)?)
+}
+
 /// Creates a project inside an open transaction (shared with the consent page, which creates
 /// a project and grants it in one step).
 pub(crate) fn create_in_tx(

@@ -26,6 +26,14 @@ pub(crate) fn require(conn: &mut DbConnection, slug: &Slug) -> OpResult<teams::T
     teams::find_by_slug(conn, slug.as_str())?.ok_or_else(|| OpError::NotFound(format!("no team with slug {slug}")))
 }
 
+/// The teams `user_id` belongs to (by slug), with the user's role in each.
+pub fn memberships(conn: &mut DbConnection, user_id: i64) -> OpResult<Vec<(teams::Team, MemberRole)>> {
+    Ok(teams::list_for_user(conn, user_id)?
+        .into_iter()
+        .map(|(team, role)| (team, MemberRole::from_stored(&role)))
+        .collect())
+}
+
 #[derive(Debug, Serialize)]
 pub struct CreatedTeamOut {
     #[serde(flatten)]

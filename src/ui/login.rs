@@ -1,4 +1,4 @@
-//! `/login` and `/logout` (SPEC §6): Argon2id verification (timing-safe for unknown accounts),
+//! `/login` (SPEC §6): Argon2id verification (timing-safe for unknown accounts),
 //! a fresh session id on login, throttling per account and per client address, and a return
 //! only ever to a same-origin path.
 
@@ -23,7 +23,7 @@ const WINDOW: Duration = Duration::minutes(15);
 const DEFAULT_NEXT: &str = "/settings/authorized-apps";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/login").get(show).post(submit)).service(web::resource("/logout").post(logout));
+    cfg.service(web::resource("/login").get(show).post(submit));
 }
 
 /// Where to go after login: only a path on this server. Anything else (absolute URLs,
@@ -160,27 +160,6 @@ fn set_cookie(response: &mut HttpResponse, cookie: &Cookie<'_>) {
     if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
-}
-
-async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let body = body::read(&req, payload, 4 * 1024)
-        .await
-        .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
-    let params = Params::parse(&body);
-    let Some(current) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
-        return Ok(see_other("/login"));
-    };
-    if !current.csrf_matches(params.get("csrf_token").ok().flatten()) {
-        return Err(PageError::forbidden(&req, "This form has expired. Go back, reload the page and try again."));
-    }
-    let cookie = session::end(&req, &state).await.map_err(PageError::db(&req))?;
-    let mut response = see_other("/login");
-    set_cookie(&mut response, &cookie);
-    Ok(response)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! The pages people use (SPEC §6): login, the consent page's rendering, authorized
+//! The pages people use (SPEC §6): login, logout, the consent page, authorized
 //! applications with revoke, team grants. Server-rendered with askama; no JavaScript needed.
 
+pub mod consent;
 pub mod error;
 mod grants;
 mod login;
+mod logout;
 pub mod pages;
 pub mod session;
 
@@ -19,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/static/style.css").get(style))
         .service(web::resource("/static/consent.js").get(consent_script));
     login::configure(cfg);
+    logout::configure(cfg);
     grants::configure(cfg);
 }
 

@@ -32,6 +32,13 @@ pub struct LoginPage<'a> {
     pub next: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    /// The signed-in user, if any.
+    pub account: Option<Account>,
+}
+
 pub struct TeamChoice {
     pub slug: String,
     pub name: String,
@@ -58,6 +65,7 @@ pub struct ConsentPage {
     pub teams: Vec<TeamChoice>,
     pub projects: Vec<ProjectOption>,
     pub hidden: Vec<(&'static str, String)>,
+    pub ticket: String,
     pub new_project_name: String,
     pub new_project_slug: String,
     pub redirect_target: String,

@@ -32,6 +32,11 @@ impl SessionUser {
         csrf_token_for(&self.secret)
     }
 
+    /// The session as the database stores it (its SHA-256): names it without revealing it.
+    pub fn session_hash(&self) -> String {
+        SecretHash::of(&self.secret).into_string()
+    }
+
     pub fn csrf_matches(&self, presented: Option<&str>) -> bool {
         presented.is_some_and(|presented| presented.as_bytes().ct_eq(self.csrf_token().as_bytes()).into())
     }

@@ -105,7 +105,7 @@ fn known_paths_asked_with_another_method_are_405_with_allow_in_the_shape_of_thei
     let allowed = authorize.headers()["allow"].to_str().unwrap().to_owned();
     assert!(allowed.contains("GET") && allowed.contains("POST"), "{allowed}");
     assert!(authorize.text().unwrap().contains("Method not allowed"));
-    let logout = http().get(world.url("/logout")).send().unwrap();
+    let logout = http().put(world.url("/logout")).send().unwrap();
     assert_eq!(logout.status(), 405);
     assert_eq!(logout.headers()["x-frame-options"], "DENY", "security headers on every answer");
     assert!(logout.text().unwrap().contains("Method not allowed"));

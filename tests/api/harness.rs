@@ -207,7 +207,9 @@ pub fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// `name → value` of the hidden inputs of a page (the consent form's protocol fields).
+/// `name → value` of the hidden inputs of a page (the consent form's protocol fields). The
+/// CSRF token that each form of a page carries (the account block's logout form, the page's
+/// own form) is listed once, as a browser submitting one of those forms would send it.
 pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     let mut fields = Vec::new();
     for chunk in html.split("<input").skip(1) {
@@ -221,7 +223,9 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
             Some(unescape(&tag[start..end]))
         };
         if let (Some(name), Some(value)) = (attr("name"), attr("value")) {
-            fields.push((name, value));
+            if !fields.contains(&(name.clone(), value.clone())) {
+                fields.push((name, value));
+            }
         }
     }
     fields

@@ -45,6 +45,12 @@ impl World {
         self.server.url(path)
     }
 
+    /// A connection to the test's database, for asserting what was (not) written.
+    pub fn conn(&self) -> portcullis::db::DbConnection {
+        let url: portcullis::db::DatabaseUrl = self.db.url.parse().expect("database URL");
+        portcullis::db::pool::open(&url).expect("open the test database")
+    }
+
     /// Runs an operator command that must succeed.
     pub fn cli(&self, args: &[&str]) -> Value {
         cli(&self.db.url, args).unwrap_or_else(|e| panic!("portcullis {args:?} failed: {e}"))

@@ -206,10 +206,12 @@ class Form:
 
 
 class _FormParser(HTMLParser):
-    """Reads the first <form> of a page: its hidden inputs and selects."""
+    """Reads the first <form> of a page (posting to `action`, when given; signed-in pages also
+    have the account block's logout form): its hidden inputs and selects."""
 
-    def __init__(self):
+    def __init__(self, action: str | None = None):
         super().__init__()
+        self.action = action
         self.form: Form | None = None
         self._done = False
         self._select: str | None = None
@@ -219,7 +221,8 @@ class _FormParser(HTMLParser):
         if self._done:
             return
         if tag == "form" and self.form is None:
-            self.form = Form(action=attrs.get("action"))
+            if self.action is None or attrs.get("action") == self.action:
+                self.form = Form(action=attrs.get("action"))
         elif self.form is None:
             return
         elif tag == "input" and attrs.get("type") == "hidden":
@@ -237,8 +240,8 @@ class _FormParser(HTMLParser):
             self._done = True
 
 
-def parse_form(html: str) -> Form:
-    parser = _FormParser()
+def parse_form(html: str, action: str | None = None) -> Form:
+    parser = _FormParser(action)
     parser.feed(html)
     assert parser.form is not None, "the page has no form"
     return parser.form
@@ -281,7 +284,7 @@ class UserAgent:
                 decision: str = "approve") -> str:
         """Logs in, approves (or denies) for `team` (and `project`), and returns the redirect Location.
         `team` must be the one the page selects (a user with one team)."""
-        form = parse_form(self.open_consent(authorization_url).text)
+        form = parse_form(self.open_consent(authorization_url).text, action="/oauth/authorize")
         assert form.selected("team") == team, f"{team} is not the selected team: {form.selects.get('team')}"
         fields = {**form.hidden, "team": team, "decision": decision}
         if project is not None:

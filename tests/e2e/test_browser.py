@@ -216,3 +216,24 @@ def test_consent_page_security_headers(portcullis, metadata):
     assert page.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_browser_logs_out_through_the_page(portcullis, browser):
+    workspace = create_workspace(portcullis)
+    browser.get(portcullis.url("/logout"))
+    assert "You are not logged in" in browser.page_source
+    browser.find_element(By.LINK_TEXT, "Log in").click()
+    wait(browser).until(lambda d: "/login" in d.current_url)
+    browser.get(portcullis.url("/login?next=/logout"))
+    browser.find_element(By.NAME, "email").send_keys(workspace.user.email)
+    password = browser.find_element(By.NAME, "password")
+    password.send_keys(workspace.user.password)
+    password.submit()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "main form[action='/logout'] button"))
+    assert browser.get_cookie("portcullis_session") is not None
+
+    browser.find_element(By.CSS_SELECTOR, "main form[action='/logout'] button").click()
+    wait(browser).until(lambda d: "You are logged out" in d.page_source)
+    assert browser.get_cookie("portcullis_session") is None
+    browser.get(portcullis.url("/settings/authorized-apps"))
+    wait(browser).until(lambda d: "/login" in d.current_url)

@@ -132,6 +132,7 @@ mod tests {
         );
         // Nor do the tables no answer reads.
         assert_eq!(logged(&mut f, "UPDATE signing_keys SET retired_at = '2026-02-01'"), vec![]);
+        assert_eq!(logged(&mut f, "INSERT INTO server_secrets VALUES ('x', 'y', '2026-01-01')"), vec![]);
     }
 
     #[test]

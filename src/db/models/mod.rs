@@ -42,6 +42,7 @@ pub mod members;
 pub mod projects;
 pub mod refresh_tokens;
 pub mod roles;
+pub mod server_secrets;
 pub mod sessions;
 pub mod signing_keys;
 pub mod teams;
