@@ -141,3 +141,15 @@ fn every_page_of_a_logged_in_user_has_a_logout_form() {
         assert_logout_form(&response.text().unwrap());
     }
 }
+
+#[test]
+fn error_pages_lead_to_the_logout_page() {
+    let world = World::new();
+    let session = Session::login(&world, &world.user());
+    let page = session
+        .get(&world, "/oauth/authorize?client_id=nobody&redirect_uri=https%3A%2F%2Fx.example%2F")
+        .send()
+        .unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().unwrap().contains(r#"<a href="/logout">Log out</a>"#));
+}
