@@ -3,53 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::actions::{Action, ResourceKind};
+use super::resource::Resource;
 use super::statements::{CustomRole, Effect};
 use crate::domain::{DeploymentType, MemberRole};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectRef {
-    pub id: i64,
-    pub slug: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeploymentRef {
-    pub id: i64,
-    pub name: String,
-    pub deployment_type: DeploymentType,
-}
-
-/// The thing acted upon, with its ancestors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
-    Team { team_id: i64 },
-    Project { team_id: i64, project: ProjectRef },
-    Deployment { team_id: i64, project: ProjectRef, deployment: DeploymentRef },
-}
-
-impl Resource {
-    pub fn team_id(&self) -> i64 {
-        match self {
-            Resource::Team { team_id } | Resource::Project { team_id, .. } | Resource::Deployment { team_id, .. } => {
-                *team_id
-            }
-        }
-    }
-
-    fn project(&self) -> Option<&ProjectRef> {
-        match self {
-            Resource::Team { .. } => None,
-            Resource::Project { project, .. } | Resource::Deployment { project, .. } => Some(project),
-        }
-    }
-
-    fn deployment(&self) -> Option<&DeploymentRef> {
-        match self {
-            Resource::Deployment { deployment, .. } => Some(deployment),
-            _ => None,
-        }
-    }
-}
 
 /// What an application token is scoped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,7 +199,7 @@ pub fn deploy_key_effective_actions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::Statement;
+    use crate::authz::{DeploymentRef, ProjectRef, Statement};
 
     const TEAM: i64 = 1;
 
