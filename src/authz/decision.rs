@@ -77,10 +77,19 @@ pub fn decide(subject: &Subject, action: Action, resource: &Resource, release_id
     match subject {
         Subject::AppToken(member) => decide_member(member, action, resource),
         Subject::DeployKey { scope, actions, .. } => decide_deploy_key(*scope, actions, action, resource, release_id),
-        Subject::AdminKey { deployment_id, .. } => match resource.deployment() {
-            Some(d) if d.id == *deployment_id => allow("admin key of this deployment"),
-            _ => deny("an admin key acts only on its own deployment"),
-        },
+        Subject::AdminKey { deployment_id, .. } => decide_admin_key(*deployment_id, action, resource),
+    }
+}
+
+/// An admin key has every *deployment* action on its own deployment (SPEC §3, §4), and
+/// nothing else: project-level actions stay out of reach even when asked about the deployment.
+fn decide_admin_key(deployment_id: i64, action: Action, resource: &Resource) -> Decision {
+    if action.kind() != ResourceKind::Deployment {
+        return deny(format!("{action} is not a deployment action: an admin key has only those"));
+    }
+    match resource.deployment() {
+        Some(d) if d.id == deployment_id => allow("admin key of this deployment"),
+        _ => deny("an admin key acts only on its own deployment"),
     }
 }
 
@@ -396,5 +405,20 @@ mod tests {
         assert!(allowed(&key, Action::EnvView, &deployment_in(10, "web", 1, DeploymentType::Prod)));
         assert!(!allowed(&key, Action::EnvView, &deployment_in(10, "web", 2, DeploymentType::Prod)));
         assert!(!allowed(&key, Action::ProjectView, &Resource::Project { team_id: TEAM, project: project(10, "web") }));
+    }
+
+    #[test]
+    fn admin_keys_never_take_project_or_team_actions_through_their_deployment() {
+        let key = Subject::AdminKey { team_id: TEAM, deployment_id: 1 };
+        let own = deployment_in(10, "web", 1, DeploymentType::Prod);
+        let project_resource = Resource::Project { team_id: TEAM, project: project(10, "web") };
+        for kind in [ResourceKind::Team, ResourceKind::Project, ResourceKind::Deployment] {
+            for action in Action::of_kind(kind) {
+                let deployment_action = kind == ResourceKind::Deployment;
+                assert_eq!(allowed(&key, action, &own), deployment_action, "{action} on its deployment");
+                assert!(!allowed(&key, action, &project_resource), "{action} on its project");
+                assert!(!allowed(&key, action, &Resource::Team { team_id: TEAM }), "{action} on its team");
+            }
+        }
     }
 }
