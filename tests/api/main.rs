@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod demo;
 mod discovery;
+mod hostile;
 mod instances;
 mod introspect;
 mod lifecycle;
