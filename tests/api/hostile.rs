@@ -465,3 +465,42 @@ fn nul_wrong_types_and_hostile_headers_under_v1_get_the_api_envelope() {
     }
     assert_eq!(details(format!("Bearer {token}").as_bytes()).status(), 200);
 }
+
+#[test]
+fn an_out_of_range_loopback_port_is_no_redirect_target() {
+    let Scene { world, email, team, .. } = Scene::new();
+    let public = world.cli(&[
+        "admin",
+        "app",
+        "create",
+        "--team",
+        &team,
+        "--name",
+        "Native",
+        "--redirect-uri",
+        "http://127.0.0.1/cb",
+        "--public",
+    ]);
+    let client_id = public["client_id"].as_str().unwrap();
+    let browser = world.login(&email);
+    let (_, challenge) = pkce();
+    for port in ["65536", "99999"] {
+        let uri = format!("http://127.0.0.1:{port}/cb");
+        for response_type in ["code", "token"] {
+            let response = browser
+                .get(world.url("/oauth/authorize"))
+                .query(&[
+                    ("response_type", response_type),
+                    ("client_id", client_id),
+                    ("redirect_uri", uri.as_str()),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                ])
+                .send()
+                .unwrap();
+            let what = format!("redirect_uri={uri} response_type={response_type}");
+            assert!(response.headers().get("location").is_none(), "{what}: never a redirect");
+            assert_refused(Area::Page, response, &what);
+        }
+    }
+}
