@@ -34,6 +34,11 @@ impl Params {
             .map(Params)
     }
 
+    /// Every parameter, in order, repeats included.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The value of `name`, if present exactly once. Empty values count as absent
     /// (RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if they were
     /// omitted").
@@ -64,6 +69,8 @@ mod tests {
     #[test]
     fn decodes_and_detects_repeats() {
         let params = Params::parse(b"a=1&b=x%20y&&a=2&c=&d=%2B&e").unwrap();
+        let pairs: Vec<_> = params.pairs().collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "x y"), ("a", "2"), ("c", ""), ("d", "+"), ("e", "")]);
         assert_eq!(params.get("a"), Err(Repeated("a".into())));
         assert_eq!(params.get("b"), Ok(Some("x y")));
         assert_eq!(params.get("c"), Ok(None));
