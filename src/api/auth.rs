@@ -8,7 +8,7 @@ use actix_web::http::header;
 
 use super::ApiError;
 use crate::db::now;
-use crate::http::AppState;
+use crate::http::{AppState, text};
 use crate::ops::verify::Verified;
 
 const CHALLENGE: &str = r#"Bearer realm="portcullis""#;
@@ -22,7 +22,7 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(missing());
     }
-    Ok(token.trim().to_owned())
+    Ok(text::checked(token.trim())?.to_owned())
 }
 
 /// The live credential behind `Authorization: Bearer …`, or 401.

@@ -6,15 +6,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::authz::{Action, Decision, DeploymentRef, ProjectRef, Resource, decide};
-use crate::db::models::{deployments, projects, teams};
-use crate::db::{DbConnection, now};
-use crate::domain::DeploymentType;
-use crate::http::{AppState, body};
+use crate::authz::{Action, Decision};
+use crate::db::now;
+use crate::domain::{DeploymentName, Slug};
+use crate::http::{AppState, body, text};
 use crate::oauth::client_auth::{self, Caller, Presented};
-use crate::ops::verify;
+use crate::ops::decisions::{self, ResourceName};
 
 const BASIC: &str = r#"Basic realm="portcullis""#;
+const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/check").post(check));
@@ -43,6 +43,39 @@ struct Context {
     release_id: Option<String>,
 }
 
+/// A request that parsed: what to decide. `resource` is `None` when it names something that
+/// cannot exist (a malformed slug or deployment name): that is a denial, like a resource that
+/// does not exist.
+struct Question {
+    token: String,
+    action: Action,
+    resource: Option<ResourceName>,
+    release_id: Option<String>,
+}
+
+impl TryFrom<CheckRequest> for Question {
+    type Error = ApiError;
+
+    fn try_from(request: CheckRequest) -> Result<Self, ApiError> {
+        let action: Action = request.action.parse().map_err(ApiError::BadRequest)?;
+        let slug = |s: &str| Slug::parse(s).ok();
+        let resource = match (request.resource.team, request.resource.project, request.resource.deployment) {
+            (Some(team), None, None) => slug(&team).map(ResourceName::Team),
+            (Some(team), Some(project), None) => {
+                slug(&team).zip(slug(&project)).map(|(t, p)| ResourceName::Project(t, p))
+            }
+            (None, None, Some(name)) => DeploymentName::parse(&name).ok().map(ResourceName::Deployment),
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "resource must be {\"team\"}, {\"team\", \"project\"} or {\"deployment\"}".into(),
+                ));
+            }
+        };
+        let release_id = request.context.unwrap_or_default().release_id;
+        Ok(Question { token: request.token, action, resource, release_id })
+    }
+}
+
 #[derive(Serialize)]
 struct CheckResponse {
     allowed: bool,
@@ -59,56 +92,22 @@ fn denied(reason: &str) -> CheckResponse {
     CheckResponse { allowed: false, reason: reason.to_owned() }
 }
 
-/// Looks the resource up; `None` when it does not exist.
-fn resolve(conn: &mut DbConnection, resource: &ResourceRequest) -> diesel::QueryResult<Option<Resource>> {
-    Ok(match (&resource.team, &resource.project, &resource.deployment) {
-        (None, None, Some(name)) => {
-            deployments::find_in_context_by_name(conn, name)?.map(|found| Resource::Deployment {
-                team_id: found.team_id,
-                project: ProjectRef { id: found.deployment.project_id, slug: found.project_slug },
-                deployment: DeploymentRef {
-                    id: found.deployment.id,
-                    name: found.deployment.name,
-                    deployment_type: DeploymentType::parse(&found.deployment.deployment_type)
-                        .unwrap_or(DeploymentType::Custom),
-                },
-            })
-        }
-        (Some(team), project, None) => {
-            let Some(team) = teams::find_by_slug(conn, team)? else {
-                return Ok(None);
-            };
-            match project {
-                None => Some(Resource::Team { team_id: team.id }),
-                Some(slug) => projects::find(conn, team.id, slug)?
-                    .map(|p| Resource::Project { team_id: team.id, project: ProjectRef { id: p.id, slug: p.slug } }),
-            }
-        }
-        _ => None,
-    })
-}
-
+/// Authenticates the backend first (missing or wrong credentials are 401 whatever the body
+/// says), then judges the body. The body is read before anything else all the same, so that
+/// the connection stays usable (actix closes one whose request body was left unread).
 async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let body = body::read(&req, payload, 16 * 1024).await.map_err(|error| match error {
-        body::BodyError::TooLarge => ApiError::PayloadTooLarge("request body too large".into()),
-        body::BodyError::Broken => ApiError::BadRequest("the request body could not be read".into()),
-    })?;
+    let body = body::read(&req, payload, BODY_LIMIT).await;
     let presented = match client_auth::basic(&req) {
         Ok(Some((id, secret))) => Presented::Basic { id, secret },
         _ => return Err(ApiError::Unauthorized("backend credentials (HTTP Basic) are required".into(), BASIC)),
     };
-    let request: CheckRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid check request: {e}")))?;
-    let action: Action = request.action.parse().map_err(ApiError::BadRequest)?;
-    let shape_ok = matches!(
-        (&request.resource.team, &request.resource.project, &request.resource.deployment),
-        (Some(_), _, None) | (None, None, Some(_))
-    );
-    if !shape_ok {
-        return Err(ApiError::BadRequest(
-            "resource must be {\"team\"}, {\"team\", \"project\"} or {\"deployment\"}".into(),
-        ));
-    }
+    let question = body
+        .map_err(|error| match error {
+            body::BodyError::TooLarge => ApiError::PayloadTooLarge("request body too large".into()),
+            body::BodyError::Broken => ApiError::BadRequest("the request body could not be read".into()),
+        })
+        .and_then(|body| Ok(text::json::<CheckRequest>(&body)?))
+        .and_then(Question::try_from);
     let (usage, backends, verifier) = (state.usage.clone(), state.backends.clone(), state.verifier.clone());
     let response = state
         .db_read(move |conn| -> Result<CheckResponse, ApiError> {
@@ -119,16 +118,17 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
                 }
                 Err(_) => return Err(ApiError::Unauthorized("invalid backend credentials".into(), BASIC)),
             }
-            let Some(verified) = verifier.verify(conn, &request.token, now()).map_err(ApiError::internal)? else {
+            let question = question?;
+            let Some(verified) = verifier.verify(conn, &question.token, now()).map_err(ApiError::internal)? else {
                 return Ok(denied("the credential is invalid, expired or revoked"));
             };
             usage.note_use(&verified);
-            let Some(resource) = resolve(conn, &request.resource).map_err(ApiError::internal)? else {
-                return Ok(denied("no such resource"));
+            let Some(resource) = &question.resource else {
+                return Ok(decisions::no_such_resource().into());
             };
-            let subject = verify::subject(conn, &verified).map_err(ApiError::internal)?;
-            let release_id = request.context.unwrap_or_default().release_id;
-            Ok(decide(&subject, action, &resource, release_id.as_deref()).into())
+            let decision = decisions::check(conn, &verified, question.action, resource, question.release_id.as_deref())
+                .map_err(ApiError::internal)?;
+            Ok(decision.into())
         })
         .await??;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(response))

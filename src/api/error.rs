@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::http::DbError;
+use crate::http::text::Malformed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -43,6 +44,12 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "API request failed");
         ApiError::Internal(cause.to_string())
+    }
+}
+
+impl From<Malformed> for ApiError {
+    fn from(malformed: Malformed) -> Self {
+        ApiError::BadRequest(malformed.0)
     }
 }
 

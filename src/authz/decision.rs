@@ -3,53 +3,9 @@
 use std::collections::BTreeSet;
 
 use super::actions::{Action, ResourceKind};
+use super::resource::Resource;
 use super::statements::{CustomRole, Effect};
 use crate::domain::{DeploymentType, MemberRole};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProjectRef {
-    pub id: i64,
-    pub slug: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeploymentRef {
-    pub id: i64,
-    pub name: String,
-    pub deployment_type: DeploymentType,
-}
-
-/// The thing acted upon, with its ancestors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resource {
-    Team { team_id: i64 },
-    Project { team_id: i64, project: ProjectRef },
-    Deployment { team_id: i64, project: ProjectRef, deployment: DeploymentRef },
-}
-
-impl Resource {
-    pub fn team_id(&self) -> i64 {
-        match self {
-            Resource::Team { team_id } | Resource::Project { team_id, .. } | Resource::Deployment { team_id, .. } => {
-                *team_id
-            }
-        }
-    }
-
-    fn project(&self) -> Option<&ProjectRef> {
-        match self {
-            Resource::Team { .. } => None,
-            Resource::Project { project, .. } | Resource::Deployment { project, .. } => Some(project),
-        }
-    }
-
-    fn deployment(&self) -> Option<&DeploymentRef> {
-        match self {
-            Resource::Deployment { deployment, .. } => Some(deployment),
-            _ => None,
-        }
-    }
-}
 
 /// What an application token is scoped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,10 +77,19 @@ pub fn decide(subject: &Subject, action: Action, resource: &Resource, release_id
     match subject {
         Subject::AppToken(member) => decide_member(member, action, resource),
         Subject::DeployKey { scope, actions, .. } => decide_deploy_key(*scope, actions, action, resource, release_id),
-        Subject::AdminKey { deployment_id, .. } => match resource.deployment() {
-            Some(d) if d.id == *deployment_id => allow("admin key of this deployment"),
-            _ => deny("an admin key acts only on its own deployment"),
-        },
+        Subject::AdminKey { deployment_id, .. } => decide_admin_key(*deployment_id, action, resource),
+    }
+}
+
+/// An admin key has every *deployment* action on its own deployment (SPEC §3, §4), and
+/// nothing else: project-level actions stay out of reach even when asked about the deployment.
+fn decide_admin_key(deployment_id: i64, action: Action, resource: &Resource) -> Decision {
+    if action.kind() != ResourceKind::Deployment {
+        return deny(format!("{action} is not a deployment action: an admin key has only those"));
+    }
+    match resource.deployment() {
+        Some(d) if d.id == deployment_id => allow("admin key of this deployment"),
+        _ => deny("an admin key acts only on its own deployment"),
     }
 }
 
@@ -243,7 +208,7 @@ pub fn deploy_key_effective_actions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authz::Statement;
+    use crate::authz::{DeploymentRef, ProjectRef, Statement};
 
     const TEAM: i64 = 1;
 
@@ -440,5 +405,20 @@ mod tests {
         assert!(allowed(&key, Action::EnvView, &deployment_in(10, "web", 1, DeploymentType::Prod)));
         assert!(!allowed(&key, Action::EnvView, &deployment_in(10, "web", 2, DeploymentType::Prod)));
         assert!(!allowed(&key, Action::ProjectView, &Resource::Project { team_id: TEAM, project: project(10, "web") }));
+    }
+
+    #[test]
+    fn admin_keys_never_take_project_or_team_actions_through_their_deployment() {
+        let key = Subject::AdminKey { team_id: TEAM, deployment_id: 1 };
+        let own = deployment_in(10, "web", 1, DeploymentType::Prod);
+        let project_resource = Resource::Project { team_id: TEAM, project: project(10, "web") };
+        for kind in [ResourceKind::Team, ResourceKind::Project, ResourceKind::Deployment] {
+            for action in Action::of_kind(kind) {
+                let deployment_action = kind == ResourceKind::Deployment;
+                assert_eq!(allowed(&key, action, &own), deployment_action, "{action} on its deployment");
+                assert!(!allowed(&key, action, &project_resource), "{action} on its project");
+                assert!(!allowed(&key, action, &Resource::Team { team_id: TEAM }), "{action} on its team");
+            }
+        }
     }
 }

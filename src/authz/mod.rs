@@ -3,11 +3,12 @@
 
 mod actions;
 mod decision;
+mod resource;
 mod statements;
 
 pub use self::actions::{Action, ResourceKind};
 pub use self::decision::{
-    Decision, DeployKeyScope, DeploymentRef, MemberGrant, ProjectRef, Resource, Subject, TokenScope, decide,
-    deploy_key_effective_actions,
+    Decision, DeployKeyScope, MemberGrant, Subject, TokenScope, decide, deploy_key_effective_actions,
 };
+pub use self::resource::{DeploymentRef, ProjectRef, Resource};
 pub use self::statements::{CustomRole, Statement};

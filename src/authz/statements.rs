@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::actions::{Action, ResourceKind};
-use super::decision::{DeploymentRef, ProjectRef, Resource};
+use super::resource::{DeploymentRef, ProjectRef, Resource};
 use crate::domain::{DeploymentType, Invalid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -65,9 +65,8 @@ fn without_loopback_port(uri: &str) -> Option<String> {
         let rest = match rest.strip_prefix(':') {
             Some(port_and_rest) => {
                 let digits = port_and_rest.bytes().take_while(u8::is_ascii_digit).count();
-                if digits == 0 || digits > 5 {
-                    return None;
-                }
+                // A port is 0 to 65535: anything else is not a URL we could redirect to.
+                port_and_rest[..digits].parse::<u16>().ok()?;
                 &port_and_rest[digits..]
             }
             None => rest,
@@ -169,6 +168,11 @@ mod tests {
         assert!(!uri.accepts("http://127.0.0.1:53123/other", true));
         assert!(!uri.accepts("http://127.0.0.1:53123.evil.example/callback", true));
         assert!(!uri.accepts("http://127.0.0.1:/callback", true));
+        for out_of_range in ["65536", "99999", "123456"] {
+            let requested = format!("http://127.0.0.1:{out_of_range}/callback");
+            assert!(!uri.accepts(&requested, true), "{requested}");
+        }
+        assert!(uri.accepts("http://127.0.0.1:65535/callback", true));
         assert!(!uri.accepts("https://127.0.0.1:53123/callback", true));
         let v6 = RedirectUri::parse("http://[::1]:8000/cb").unwrap();
         assert!(v6.accepts("http://[::1]:1234/cb", true));

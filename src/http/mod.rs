@@ -1,10 +1,11 @@
-//! What every HTTP area shares: application state, strict form parsing, bounded body
-//! reading, security headers and request logging, last-used bookkeeping.
+//! What every HTTP area shares: application state, the text boundary and strict form
+//! parsing, bounded body reading, security headers and request logging, last-used bookkeeping.
 
 pub mod body;
 pub mod middleware;
 pub mod params;
 pub mod state;
+pub mod text;
 pub mod usage;
 
 pub use self::state::{AppState, DbError};

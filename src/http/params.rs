@@ -2,9 +2,11 @@
 //!
 //! OAuth requires that parameters not be repeated (RFC 6749 §3.1, §3.2): a parameter sent
 //! twice is an error, not "take the first". serde-based extractors silently keep one value,
-//! so protocol endpoints parse with this instead.
+//! so protocol endpoints parse with this instead. Names and values are decoded by
+//! [`text::form_component`]: broken escapes, invalid UTF-8 and control characters refuse the
+//! whole input.
 
-use std::borrow::Cow;
+use super::text::{self, Malformed};
 
 /// The parameters of one request, in order, duplicates kept.
 #[derive(Debug, Clone, Default)]
@@ -15,12 +17,26 @@ pub struct Params(Vec<(String, String)>);
 pub struct Repeated(pub String);
 
 impl Params {
-    pub fn parse(input: &[u8]) -> Params {
-        Params(
-            url::form_urlencoded::parse(input)
-                .map(|(k, v): (Cow<str>, Cow<str>)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+    /// Parses `name=value&…` (empty pieces between `&`s are skipped; a piece without `=` is a
+    /// name with an empty value).
+    pub fn parse(input: &[u8]) -> Result<Params, Malformed> {
+        input
+            .split(|&b| b == b'&')
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| {
+                let (name, value) = match piece.iter().position(|&b| b == b'=') {
+                    Some(eq) => (&piece[..eq], &piece[eq + 1..]),
+                    None => (piece, &b""[..]),
+                };
+                Ok((text::form_component(name)?, text::form_component(value)?))
+            })
+            .collect::<Result<_, _>>()
+            .map(Params)
+    }
+
+    /// Every parameter, in order, repeats included.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str()))
     }
 
     /// The value of `name`, if present exactly once. Empty values count as absent
@@ -52,7 +68,9 @@ mod tests {
 
     #[test]
     fn decodes_and_detects_repeats() {
-        let params = Params::parse(b"a=1&b=x%20y&a=2&c=&d=%2B");
+        let params = Params::parse(b"a=1&b=x%20y&&a=2&c=&d=%2B&e").unwrap();
+        let pairs: Vec<_> = params.pairs().collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "x y"), ("a", "2"), ("c", ""), ("d", "+"), ("e", "")]);
         assert_eq!(params.get("a"), Err(Repeated("a".into())));
         assert_eq!(params.get("b"), Ok(Some("x y")));
         assert_eq!(params.get("c"), Ok(None));
@@ -61,5 +79,12 @@ mod tests {
         assert_eq!(params.first_repeated(&["b", "a"]), Some(Repeated("a".into())));
         assert_eq!(params.first("a"), Some("1"));
         assert_eq!(params.first("c"), None);
+    }
+
+    #[test]
+    fn one_bad_piece_refuses_the_whole_input() {
+        for bad in [&b"a=1&b=%00"[..], b"a=%zz", b"a=%", b"a=%e2%82", b"a%00=1", b"a=\x01", b"ok=1&x=\xff"] {
+            assert!(Params::parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
     }
 }

@@ -298,7 +298,7 @@ async fn show(
     state: web::Data<AppState>,
     path_scope: Option<Scope>,
 ) -> Result<HttpResponse, PageError> {
-    let params = Params::parse(req.query_string().as_bytes());
+    let params = Params::parse(req.query_string().as_bytes()).map_err(PageError::malformed(&req))?;
     let user = session::current(&req, &state).await.map_err(PageError::db(&req))?;
     let policy = state.settings.policy;
     let tickets = state.consent_tickets.clone();
@@ -395,7 +395,7 @@ async fn decide(
     let body = body::read(&req, payload, 16 * 1024).await.map_err(|_| {
         PageError::new(&req, StatusCode::PAYLOAD_TOO_LARGE, "Request too large", "The form is too large.")
     })?;
-    let params = Params::parse(&body);
+    let params = Params::parse(&body).map_err(PageError::malformed(&req))?;
     let Some(user) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
         // The session ended while the page was open: start over from the same request (its
         // protocol parameters only: the stale CSRF token and the choices stay out of the URL).

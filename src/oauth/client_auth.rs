@@ -15,6 +15,7 @@ use crate::db::DbConnection;
 use crate::db::models::apps::{self, App};
 use crate::db::models::backends;
 use crate::http::params::Params;
+use crate::http::text;
 use crate::tokens::{SecretDigest, SecretHash};
 
 /// The credentials a request carries, before any database lookup.
@@ -43,15 +44,9 @@ impl Presented {
     }
 }
 
-/// `application/x-www-form-urlencoded` decoding of one Basic credential part (§2.3.1).
-fn form_decode(part: &str) -> Result<String, OAuthError> {
-    let spaced = part.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|decoded| decoded.into_owned())
-        .map_err(|_| OAuthError::invalid_client("malformed Basic credentials", true))
-}
-
+/// The `client_id` and `client_secret` of `Authorization: Basic`, each
+/// `application/x-www-form-urlencoded` before base64 (RFC 6749 §2.3.1) and decoded at the
+/// text boundary like every other field. `None` when another scheme (or none) is used.
 pub fn basic(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -65,9 +60,9 @@ pub fn basic(req: &HttpRequest) -> Result<Option<(String, String)>, OAuthError> 
         return Ok(None);
     }
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
-    let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
-    Ok(Some((form_decode(id)?, form_decode(secret)?)))
+    let colon = decoded.iter().position(|&b| b == b':').ok_or_else(malformed)?;
+    let part = |raw: &[u8]| text::form_component(raw).map_err(|_| malformed());
+    Ok(Some((part(&decoded[..colon])?, part(&decoded[colon + 1..])?)))
 }
 
 /// Reads the credentials. Using two methods at once is refused (§2.3: "MUST NOT use more

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::http::DbError;
 use crate::http::body::BodyError;
 use crate::http::params::Repeated;
+use crate::http::text::Malformed;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
@@ -76,6 +77,13 @@ impl OAuthError {
 impl From<Repeated> for OAuthError {
     fn from(repeated: Repeated) -> Self {
         OAuthError::invalid_request(format!("parameter {} is repeated", repeated.0))
+    }
+}
+
+/// Malformed input on an OAuth endpoint is `invalid_request` (RFC 6749 §5.2).
+impl From<Malformed> for OAuthError {
+    fn from(malformed: Malformed) -> Self {
+        OAuthError::invalid_request(malformed.0)
     }
 }
 

@@ -18,7 +18,7 @@ pub async fn form(req: &HttpRequest, payload: web::Payload) -> Result<Params, OA
     if !body::is_form(req) {
         return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
     }
-    Ok(Params::parse(&body))
+    Ok(Params::parse(&body)?)
 }
 
 /// A request about one token, with the caller's credentials (not yet checked).

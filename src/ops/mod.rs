@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod audit;
 pub mod backends;
+pub mod decisions;
 pub mod demo;
 pub mod deployments;
 pub mod grants;

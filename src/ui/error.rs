@@ -7,6 +7,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use super::pages::ErrorPage;
 use crate::http::DbError;
 use crate::http::middleware::RequestId;
+use crate::http::text::Malformed;
 
 #[derive(Debug)]
 pub struct PageError {
@@ -43,6 +44,11 @@ impl PageError {
             "Something went wrong",
             "The server could not complete the request. Try again; if it keeps failing, report the reference below.",
         )
+    }
+
+    /// Adapter for `map_err` on request input refused at the text boundary: 400.
+    pub fn malformed(req: &HttpRequest) -> impl FnOnce(Malformed) -> PageError + '_ {
+        move |malformed| PageError::bad_request(req, malformed.0)
     }
 
     /// Adapter for `map_err` on database calls.

@@ -166,7 +166,7 @@ async fn revoke(
     let body = body::read(&req, payload, 4 * 1024)
         .await
         .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
-    let params = Params::parse(&body);
+    let params = Params::parse(&body).map_err(PageError::malformed(&req))?;
     let user = match signed_in(&req, &state).await? {
         Ok(user) => user,
         Err(redirect) => return Ok(redirect),

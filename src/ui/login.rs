@@ -94,11 +94,11 @@ async fn submit(
     let body = body::read(&req, payload, 8 * 1024)
         .await
         .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
-    let params = Params::parse(&body);
+    let params = Params::parse(&body).map_err(PageError::malformed(&req))?;
     let field = |name| params.get(name).ok().flatten().unwrap_or_default().to_owned();
     let (email_input, password) = (field("email"), field("password"));
     let next = safe_next(&state.settings.issuer, params.get("next").ok().flatten());
-    let email = email_input.trim().to_lowercase();
+    let email = crate::domain::Email::parse(&email_input).map(|email| email.as_str().to_owned()).unwrap_or_default();
     let ip = client_ip(&req).unwrap_or_default();
 
     let outcome = state

@@ -29,7 +29,7 @@ async fn submit(
     let body = body::read(&req, payload, 4 * 1024)
         .await
         .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
-    let params = Params::parse(&body);
+    let params = Params::parse(&body).map_err(PageError::malformed(&req))?;
     let Some(current) = session::current(&req, &state).await.map_err(PageError::db(&req))? else {
         return Ok(see_other("/logout"));
     };

@@ -140,3 +140,58 @@ fn admin_keys_act_on_their_deployment_only() {
     assert!(ask(&one["name"]));
     assert!(!ask(&two["name"]));
 }
+
+#[test]
+fn admin_key_escalating_to_project_actions_through_its_deployment_is_denied() {
+    let world = World::new();
+    let (_, team, project) = world.owner_with_project();
+    let backend = world.backend();
+    let deployment =
+        world.cli(&["admin", "deployment", "create", "--team", &team, "--project", &project, "--type", "prod"]);
+    let key = deployment["admin_key"].as_str().unwrap();
+    let ask = |action: &str, resource: Value| {
+        check(&world, &backend, json!({ "token": key, "action": action, "resource": resource }))
+    };
+    for action in ["project:delete", "deployKey:manage", "token:revoke", "project:update", "deployment:create"] {
+        let answer = ask(action, json!({ "deployment": deployment["name"] }));
+        assert_eq!(answer["allowed"], false, "{action} on its own deployment: {answer}");
+        let answer = ask(action, json!({ "team": team, "project": project }));
+        assert_eq!(answer["allowed"], false, "{action} on its project: {answer}");
+    }
+    assert_eq!(ask("team:view", json!({ "team": team }))["allowed"], false);
+    for action in ["deployment:deploy", "env:view", "data:write", "deployment:delete"] {
+        assert_eq!(ask(action, json!({ "deployment": deployment["name"] }))["allowed"], true, "{action}");
+    }
+}
+
+#[test]
+fn probing_the_check_body_without_valid_credentials_gets_401_before_any_parsing() {
+    let world = World::new();
+    let backend = world.backend();
+    let bodies: [&[u8]; 4] = [b"{not json", b"{\"token\": 1}", b"{\"token\": \"\\u0000\"}", b""];
+    for body in bodies {
+        let what = String::from_utf8_lossy(body);
+        let none = http().post(world.url("/v1/check")).body(body.to_vec()).send().unwrap();
+        assert_eq!(none.status(), 401, "no credentials, body {what}");
+        let wrong = http()
+            .post(world.url("/v1/check"))
+            .basic_auth(&backend.id, Some("wrong"))
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(wrong.status(), 401, "wrong credentials, body {what}");
+        assert!(wrong.headers().get("www-authenticate").is_some());
+        assert_ne!(
+            wrong.headers().get("connection").and_then(|v| v.to_str().ok()),
+            Some("close"),
+            "the body was read: the connection stays usable"
+        );
+        let right = http()
+            .post(world.url("/v1/check"))
+            .basic_auth(&backend.id, Some(&backend.secret))
+            .body(body.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(right.status(), 400, "a backend's bad body, {what}");
+    }
+}

@@ -11,6 +11,7 @@ mod cli;
 mod consent;
 mod demo;
 mod discovery;
+mod hostile;
 mod instances;
 mod introspect;
 mod lifecycle;
