@@ -158,82 +158,65 @@ fn check_unverified_limit(conn: &mut DbConnection, app: &App, team_id: i64, poli
     Ok(())
 }
 
-/// What presenting an authorization code found.
-pub enum Claim {
-    /// First presentation: the code is now spent, and its contents are the caller's.
-    Claimed(Box<codes::Code>),
-    /// Unknown or expired code.
-    Invalid,
+/// The live (unexpired) authorization code `code`, redeemed or not. Reads only: the caller
+/// checks the client, the redirect URI and the PKCE verifier against it before
+/// [`redeem_code`] spends it, so a presentation that fails those checks changes nothing.
+pub fn find_code(conn: &mut DbConnection, code: &str, now: PrimitiveDateTime) -> OpResult<Option<codes::Code>> {
+    let hash = SecretHash::of(code);
+    Ok(codes::find_by_hash(conn, hash.as_str())?.filter(|row| row.expires_at > now))
+}
+
+/// What redeeming a checked authorization code did.
+#[derive(Debug)]
+pub enum Redeemed {
+    Issued(IssuedTokens),
+    /// The code is spent, but the user can no longer grant this access.
+    Refused,
     /// Already redeemed: the grant issued from the first redemption has been revoked.
     Replayed,
 }
 
-/// Spends an authorization code (RFC 6749 §4.1.2: single use; a reuse revokes what the first
-/// use issued). Exactly one of any number of concurrent presentations gets `Claimed`.
-pub fn claim_code(conn: &mut DbConnection, code: &str, now: PrimitiveDateTime) -> OpResult<Claim> {
-    let hash = SecretHash::of(code);
-    conn.write_transaction(|conn| {
-        let Some(row) = codes::find_by_hash(conn, hash.as_str())? else {
-            return Ok(Claim::Invalid);
-        };
-        if row.expires_at <= now {
-            return Ok(Claim::Invalid);
-        }
-        if codes::claim(conn, row.id, now)? {
-            return Ok(Claim::Claimed(Box::new(row)));
-        }
-        if let Some(grant_id) = codes::mark_replayed(conn, row.id, now)? {
-            revoke_in_tx(conn, &Actor::System, grant_id, "code_replayed")?;
-        }
-        Ok(Claim::Replayed)
-    })
-}
-
-/// Tokens handed to a client.
-#[derive(Debug)]
-pub struct IssuedTokens {
-    pub access_token: String,
-    pub refresh_token: Option<String>,
-    pub expires_in: Option<i64>,
-    pub scope: Scope,
-}
-
-fn mint_access_token(team_slug: &str, project_slug: Option<&str>) -> String {
-    let secret = generate_secret();
-    match project_slug {
-        Some(project) => project_token(team_slug, project, &secret),
-        None => team_token(team_slug, &secret),
-    }
-}
-
-/// Issues the grant for a claimed code: re-checks the user, the membership and the limits at
-/// this moment, creates the grant with its one access token (and a refresh token for apps with
-/// expiring tokens), and links it to the code so a later replay can revoke it.
-pub fn issue_from_code(
+/// Spends `code` (RFC 6749 §4.1.2: single use; a reuse revokes what the first use issued)
+/// and, in the same transaction, issues its grant: re-checks the user, the membership and
+/// the limits at this moment, creates the grant with its one access token (and a refresh
+/// token for apps with expiring tokens), and links it to the code. Exactly one of any number
+/// of concurrent redemptions issues; the others are replays.
+pub fn redeem_code(
     conn: &mut DbConnection,
     app: &App,
     code: &codes::Code,
     policy: &GrantPolicy,
     client_ip: Option<String>,
-) -> OpResult<Option<IssuedTokens>> {
+    now: PrimitiveDateTime,
+) -> OpResult<Redeemed> {
     conn.write_transaction(|conn| {
-        let now = crate::db::now();
+        // Locks in the order of the module doc of `ops`: membership, app, code, grant.
+        let member = match members::find(conn, code.team_id, code.user_id)? {
+            Some(member) if members::lock(conn, member.id)? => Some(member),
+            _ => None,
+        };
+        if app.verified_at.is_none() {
+            apps::lock(conn, app.id)?;
+        }
+        if !codes::claim(conn, code.id, now)? {
+            if let Some(grant_id) = codes::mark_replayed(conn, code.id, now)? {
+                revoke_in_tx(conn, &Actor::System, grant_id, "code_replayed")?;
+            }
+            return Ok(Redeemed::Replayed);
+        }
+        // Read after the membership lock: a disable that took it first is seen here.
         let user = users::find_by_id(conn, code.user_id)?;
         let team = teams::find_by_id(conn, code.team_id)?;
-        let member = members::find(conn, code.team_id, code.user_id)?;
         let (Some(user), Some(team), Some(member)) = (user, team, member) else {
-            return Ok(None);
+            return Ok(Redeemed::Refused);
         };
-        if user.disabled_at.is_some() || !members::lock(conn, member.id)? {
-            return Ok(None);
-        }
-        if check_unverified_limit(conn, app, team.id, policy).is_err() {
-            return Ok(None);
+        if user.disabled_at.is_some() || check_unverified_limit(conn, app, team.id, policy).is_err() {
+            return Ok(Redeemed::Refused);
         }
         let project = match code.project_id {
             Some(id) => match project_rows::find_by_id(conn, id)? {
                 Some(project) => Some(project),
-                None => return Ok(None),
+                None => return Ok(Redeemed::Refused),
             },
             None => None,
         };
@@ -260,6 +243,7 @@ pub fn issue_from_code(
             Some(_) => Some(new_refresh_token(conn, grant.id, now, policy)?),
             None => None,
         };
+        codes::link_grant(conn, code.id, grant.id)?;
         let actor = Actor::App { client_id: app.client_id.clone(), client_ip };
         audit::record(
             conn,
@@ -272,12 +256,25 @@ pub fn issue_from_code(
                 details: json!({ "user_id": user.id, "scope": scope.as_str(), "project_id": grant.project_id }),
             },
         )?;
-        if codes::link_grant(conn, code.id, grant.id)? {
-            // A replay arrived between the claim and now: the grant is born revoked.
-            revoke_in_tx(conn, &Actor::System, grant.id, "code_replayed")?;
-        }
-        Ok(Some(IssuedTokens { access_token, refresh_token, expires_in: app.token_ttl_seconds, scope }))
+        Ok(Redeemed::Issued(IssuedTokens { access_token, refresh_token, expires_in: app.token_ttl_seconds, scope }))
     })
+}
+
+/// Tokens handed to a client.
+#[derive(Debug)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<i64>,
+    pub scope: Scope,
+}
+
+fn mint_access_token(team_slug: &str, project_slug: Option<&str>) -> String {
+    let secret = generate_secret();
+    match project_slug {
+        Some(project) => project_token(team_slug, project, &secret),
+        None => team_token(team_slug, &secret),
+    }
 }
 
 fn new_refresh_token(
@@ -308,7 +305,8 @@ pub enum RefreshRefused {
 
 /// `grant_type=refresh_token` (RFC 6749 §6) with rotation: both tokens are replaced, the old
 /// access token stops at once, and presenting a rotated refresh token again revokes the grant
-/// (RFC 9700 §4.14.2). Membership is re-checked as on every use.
+/// (RFC 9700 §4.14.2). Membership is re-checked as on every use. Locks in the order of the
+/// module doc of `ops`: membership, grant, refresh token.
 pub fn refresh(
     conn: &mut DbConnection,
     app: &App,
@@ -347,14 +345,18 @@ pub fn refresh(
         let Some(token_info) = live_standing(conn, &grant)? else {
             return Ok(Err(RefreshRefused::InvalidGrant));
         };
+        let access_token = mint_access_token(&token_info.0, token_info.1.as_deref());
+        let expires_at = app.token_ttl_seconds.map(|ttl| now + Duration::seconds(ttl));
+        // Only a live grant's token is replaced: a revocation that committed since the grant
+        // was read leaves nothing to hand out.
+        if grants::replace_access_token(conn, grant.id, SecretHash::of(&access_token).as_str(), now, expires_at)? != 1 {
+            return Ok(Err(RefreshRefused::InvalidGrant));
+        }
         if !refresh_tokens::claim(conn, token.id, now)? {
             // Lost a race with another use of the same token: that is reuse too.
             revoke_in_tx(conn, &actor, grant.id, "refresh_token_reused")?;
             return Ok(Err(RefreshRefused::InvalidGrant));
         }
-        let access_token = mint_access_token(&token_info.0, token_info.1.as_deref());
-        let expires_at = app.token_ttl_seconds.map(|ttl| now + Duration::seconds(ttl));
-        grants::replace_access_token(conn, grant.id, SecretHash::of(&access_token).as_str(), now, expires_at)?;
         let refresh_token = new_refresh_token(conn, grant.id, now, policy)?;
         audit::record(
             conn,
@@ -382,8 +384,11 @@ fn live_standing(conn: &mut DbConnection, grant: &grants::Grant) -> OpResult<Opt
     let Some(member_id) = grant.member_id else {
         return Ok(None);
     };
-    let user = users::find_by_id(conn, grant.user_id)?;
-    if user.is_none_or(|u| u.disabled_at.is_some()) || !members::lock(conn, member_id)? {
+    // The user is read after the membership lock: a disable that took it first is seen here.
+    if !members::lock(conn, member_id)? {
+        return Ok(None);
+    }
+    if users::find_by_id(conn, grant.user_id)?.is_none_or(|u| u.disabled_at.is_some()) {
         return Ok(None);
     }
     let Some(team) = teams::find_by_id(conn, grant.team_id)? else {
@@ -530,12 +535,16 @@ mod tests {
             approve(&mut self.conn, &Actor::Cli, &approval, &POLICY).unwrap()
         }
 
+        fn redeem(&mut self, code: &str) -> Redeemed {
+            let now = crate::db::now();
+            let row = find_code(&mut self.conn, code, now).unwrap().expect("a live code");
+            redeem_code(&mut self.conn, &self.app, &row, &POLICY, None, now).unwrap()
+        }
+
         fn tokens(&mut self) -> IssuedTokens {
             let code = self.code();
-            let Claim::Claimed(row) = claim_code(&mut self.conn, &code, crate::db::now()).unwrap() else {
-                panic!("fresh code")
-            };
-            issue_from_code(&mut self.conn, &self.app, &row, &POLICY, None).unwrap().unwrap()
+            let Redeemed::Issued(tokens) = self.redeem(&code) else { panic!("fresh code") };
+            tokens
         }
     }
 
@@ -544,9 +553,21 @@ mod tests {
         let mut f = fixture();
         let code = f.code();
         let later = crate::db::now() + POLICY.code_ttl + Duration::seconds(1);
-        assert!(matches!(claim_code(&mut f.conn, &code, later).unwrap(), Claim::Invalid));
-        assert!(matches!(claim_code(&mut f.conn, &code, crate::db::now()).unwrap(), Claim::Claimed(_)));
-        assert!(matches!(claim_code(&mut f.conn, &code, crate::db::now()).unwrap(), Claim::Replayed));
+        assert!(find_code(&mut f.conn, &code, later).unwrap().is_none());
+        assert!(matches!(f.redeem(&code), Redeemed::Issued(_)));
+        assert!(matches!(f.redeem(&code), Redeemed::Replayed));
+    }
+
+    /// Finding a code is what every check before redemption does: it must spend nothing.
+    #[test]
+    fn finding_a_code_does_not_spend_it() {
+        let mut f = fixture();
+        let code = f.code();
+        for _ in 0..3 {
+            let row = find_code(&mut f.conn, &code, crate::db::now()).unwrap().unwrap();
+            assert!(row.redeemed_at.is_none());
+        }
+        assert!(matches!(f.redeem(&code), Redeemed::Issued(_)));
     }
 
     #[test]

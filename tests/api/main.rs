@@ -15,6 +15,7 @@ mod introspect;
 mod lifecycle;
 mod login;
 mod pages;
+mod races;
 mod refresh;
 mod shutdown;
 mod token;
