@@ -71,8 +71,9 @@ fn member_subject(conn: &mut DbConnection, member: &members::Member) -> OpResult
 }
 
 /// Records the user's approval and returns a fresh authorization code. Checks, on the server,
-/// that the user belongs to the team (and may see or create the project), and enforces the
-/// unverified-app team limit. Creating a new project and issuing the code are one transaction.
+/// that the user belongs to the team (and may see or create the project), and refuses early
+/// when the unverified-app team limit is already reached (redemption enforces it, under the
+/// app's lock). Creating a new project and issuing the code are one transaction.
 pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, policy: &GrantPolicy) -> OpResult<String> {
     let code = generate_secret();
     let code_hash = SecretHash::of(&code);
