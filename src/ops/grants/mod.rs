@@ -4,6 +4,7 @@
 
 mod code;
 mod consent;
+mod list;
 mod refresh;
 mod revoke;
 #[cfg(test)]
@@ -13,6 +14,7 @@ use time::{Duration, PrimitiveDateTime};
 
 pub use self::code::{Redeemed, find_code, redeem_code};
 pub use self::consent::{Approval, ProjectChoice, approve};
+pub use self::list::{TeamGrants, UserGrants, list_for_team_admin, list_for_user};
 pub use self::refresh::{RefreshRefused, refresh};
 pub use self::revoke::{revoke_as_user, revoke_token};
 use super::{OpError, OpResult};
