@@ -11,7 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use portcullis::db::models::apps;
 use portcullis::db::{DatabaseUrl, DbConnection};
 use portcullis::domain::{AppName, DisplayName, Email, Password, RedirectUris, Scope, Slug};
-use portcullis::ops::grants::{Approval, Claim, GrantPolicy, ProjectChoice, approve, claim_code, issue_from_code};
+use portcullis::ops::grants::{Approval, GrantPolicy, ProjectChoice, Redeemed, approve, find_code, redeem_code};
 use portcullis::ops::{self, Actor, verify};
 use time::Duration;
 
@@ -54,10 +54,12 @@ fn seeded() -> (tempfile::TempDir, DatabaseUrl, DbConnection, Vec<String>) {
                 code_challenge: None,
             };
             let code = approve(&mut conn, &actor, &approval, &policy).unwrap();
-            let Ok(Claim::Claimed(row)) = claim_code(&mut conn, &code, portcullis::db::now()) else {
+            let now = portcullis::db::now();
+            let row = find_code(&mut conn, &code, now).unwrap().expect("a fresh code");
+            let Ok(Redeemed::Issued(tokens)) = redeem_code(&mut conn, &app, &row, &policy, None, now) else {
                 panic!("a fresh code")
             };
-            issue_from_code(&mut conn, &app, &row, &policy, None).unwrap().unwrap().access_token
+            tokens.access_token
         })
         .collect();
     (dir, url, conn, tokens)

@@ -43,8 +43,10 @@ impl DbConnection {
     /// SQLite's default deferred `BEGIN` upgrades to a write lock on the first write and fails
     /// with `SQLITE_BUSY` (without waiting) if another writer got in first since the read.
     /// `BEGIN IMMEDIATE` takes the lock up front, so the busy timeout applies and read-then-write
-    /// transactions never fail spuriously. PostgreSQL gets a plain `BEGIN`; its row locks and
-    /// conditional `UPDATE`s give the same guarantees there.
+    /// transactions never fail spuriously. PostgreSQL gets a plain `BEGIN` (READ COMMITTED): it
+    /// serialises nothing by itself, so a use case that reads and then writes on what it read
+    /// takes row locks (in the order documented in `ops`) or relies on a conditional `UPDATE`
+    /// and its affected-row count.
     pub fn write_transaction<T, E>(&mut self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error>,

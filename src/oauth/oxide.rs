@@ -33,7 +33,7 @@ use crate::db::DbConnection;
 use crate::db::models::apps::App;
 use crate::db::models::codes::Code;
 use crate::domain::{RedirectUri, Scope};
-use crate::ops::grants::{self, Approval, Claim, GrantPolicy, IssuedTokens, ProjectChoice};
+use crate::ops::grants::{self, Approval, GrantPolicy, IssuedTokens, ProjectChoice, Redeemed};
 use crate::ops::{Actor, OpError};
 
 /// The authorization request, validated by our edge (`authorize::request`).
@@ -68,7 +68,8 @@ struct Bridge<'a, 'c> {
     policy: &'a GrantPolicy,
     requested_redirect_uri: &'a str,
     consent: Option<ConsentChoice<'c>>,
-    claimed: Option<Code>,
+    /// The code `extract` found, checked but not yet spent.
+    presented: Option<Code>,
     issued: Option<IssuedTokens>,
     client_ip: Option<String>,
     /// Why a primitive failed, for the response (oxide-auth only knows that it did).
@@ -91,7 +92,7 @@ impl<'a> Bridge<'a, '_> {
             policy,
             requested_redirect_uri,
             consent: None,
-            claimed: None,
+            presented: None,
             issued: None,
             client_ip: None,
             failure: None,
@@ -167,21 +168,15 @@ impl Authorizer for Bridge<'_, '_> {
         })
     }
 
-    /// Spends the code; a code for another client or redirect URI extracts as nothing.
+    /// Finds the code without spending it; a code for another client or redirect URI extracts
+    /// as nothing. It is spent in `issue`, once oxide-auth has also checked the PKCE verifier:
+    /// a presentation that fails any check changes nothing (another client's replay revokes
+    /// nothing, a wrong verifier does not burn the code).
     fn extract(&mut self, code: &str) -> Result<Option<Grant>, ()> {
-        let claim =
-            grants::claim_code(self.conn, code, crate::db::now()).map_err(|error| self.failure = Some(error))?;
-        let row = match claim {
-            Claim::Claimed(row) => row,
-            Claim::Invalid => {
-                self.grant_problem = Some("the authorization code is invalid or expired");
-                return Ok(None);
-            }
-            Claim::Replayed => {
-                self.grant_problem =
-                    Some("the authorization code was already used; the tokens issued from it are revoked");
-                return Ok(None);
-            }
+        let found = grants::find_code(self.conn, code, crate::db::now()).map_err(|error| self.failure = Some(error))?;
+        let Some(row) = found else {
+            self.grant_problem = Some("the authorization code is invalid or expired");
+            return Ok(None);
         };
         if row.app_id != self.app.id || row.redirect_uri != self.requested_redirect_uri {
             self.grant_problem = Some("the authorization code was not issued to this client and redirect_uri");
@@ -202,16 +197,18 @@ impl Authorizer for Bridge<'_, '_> {
             until: to_chrono(row.expires_at),
             extensions,
         };
-        self.claimed = Some(*row);
+        self.presented = Some(row);
         Ok(Some(grant))
     }
 }
 
 impl Issuer for Bridge<'_, '_> {
     fn issue(&mut self, _grant: Grant) -> Result<IssuedToken, ()> {
-        let code = self.claimed.take().ok_or(())?;
-        match grants::issue_from_code(self.conn, self.app, &code, self.policy, self.client_ip.clone()) {
-            Ok(Some(tokens)) => {
+        let code = self.presented.take().ok_or(())?;
+        let redeemed =
+            grants::redeem_code(self.conn, self.app, &code, self.policy, self.client_ip.clone(), crate::db::now());
+        match redeemed {
+            Ok(Redeemed::Issued(tokens)) => {
                 let issued = IssuedToken {
                     token: tokens.access_token.clone(),
                     refresh: tokens.refresh_token.clone(),
@@ -223,8 +220,13 @@ impl Issuer for Bridge<'_, '_> {
                 self.issued = Some(tokens);
                 Ok(issued)
             }
-            Ok(None) => {
+            Ok(Redeemed::Refused) => {
                 self.grant_problem = Some("the user can no longer grant this access");
+                Err(())
+            }
+            Ok(Redeemed::Replayed) => {
+                self.grant_problem =
+                    Some("the authorization code was already used; the tokens issued from it are revoked");
                 Err(())
             }
             Err(error) => {

@@ -90,10 +90,16 @@ pub struct RemovedOut {
 }
 
 /// Removes a member and, in the same transaction, revokes every grant they made in the team.
-/// Their membership id dies with the row, so re-adding them never revives an old token.
+/// The membership row is locked first (the lock order of `ops`): a grant being issued or
+/// refreshed under it commits before the revocation runs, and is revoked with the others.
+/// Deleting the row also clears the grants' link to it, so re-adding the member (who may get
+/// the same id back on SQLite) never revives an old token.
 pub fn remove(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email) -> OpResult<RemovedOut> {
     conn.write_transaction(|conn| {
         let (team, user_id, member) = require_member(conn, team, email)?;
+        if !members::lock(conn, member.id)? {
+            return Err(OpError::NotFound(format!("{email} is not a member of team {}", team.slug)));
+        }
         let now = now();
         let revoked_grants = grants::revoke_for_member(conn, team.id, user_id, "member_removed", now)?;
         members::delete(conn, member.id)?;

@@ -1,5 +1,28 @@
 //! Use cases: each public function is one transaction that checks what it must, changes what
 //! it must, and writes the audit event. The CLI, the JSON API and the pages all call these.
+//!
+//! # Lock order
+//!
+//! On PostgreSQL (READ COMMITTED) a transaction that reads and then writes on what it read
+//! locks rows; SQLite's write transaction holds the database write lock and needs none. The
+//! use cases around grants take their locks in this one order, each skipping what it does
+//! not need, so no two of them can deadlock:
+//!
+//! 1. the user (`users::disable` updates it);
+//! 2. the memberships (`members::lock`: issuance, refresh, removal, disable; the user is read
+//!    after it, so a disable that got there first is seen);
+//! 3. the OAuth app (`apps::lock`: issuance for an unverified app, before counting its teams);
+//! 4. the authorization code (claimed by a conditional `UPDATE`);
+//! 5. grants (issued, refreshed or revoked);
+//! 6. refresh tokens (claimed by a conditional `UPDATE`).
+//!
+//! Whoever ends a member's standing (removal, disable) locks the membership before revoking,
+//! and whoever issues or refreshes under it holds that lock until it commits: the revocation
+//! then sees the new grant, or the issuance sees the standing gone. Deleting an app cascades
+//! from the app to its codes, grants and refresh tokens: the same direction. Not yet in this
+//! order: deleting a team or a project also cascades parent-first, but issuance takes their
+//! key-share locks only when it inserts the grant, after the code; PostgreSQL aborts one side
+//! if such a deletion races a redemption for that very team or project.
 
 pub mod apps;
 pub mod audit;

@@ -3,7 +3,7 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, conflict_as, rfc3339};
-use crate::db::models::{grants, sessions, users};
+use crate::db::models::{grants, members, sessions, users};
 use crate::db::{DbConnection, now};
 use crate::domain::{DisplayName, Email, Password};
 use crate::passwords;
@@ -76,12 +76,15 @@ pub struct DisabledOut {
 }
 
 /// Disables the account: it can no longer log in, its sessions end, and every grant it made
-/// is revoked in the same transaction.
+/// is revoked in the same transaction. After marking the user, it locks their memberships
+/// (the lock order of `ops`): a grant being issued or refreshed under one of them commits
+/// before the revocation runs, and is revoked with the others.
 pub fn disable(conn: &mut DbConnection, actor: &Actor, email: &Email) -> OpResult<DisabledOut> {
     conn.write_transaction(|conn| {
         let user = require_by_email(conn, email)?;
         let now = now();
         users::disable(conn, user.id, now)?;
+        members::lock_all_for_user(conn, user.id)?;
         let revoked_grants = grants::revoke_for_user(conn, user.id, "user_disabled", now)?;
         sessions::delete_for_user(conn, user.id)?;
         audit::record(

@@ -8,11 +8,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::pages::{Account, GrantRow, GrantsPage};
 use super::session::SessionUser;
 use super::{PageError, render, see_other, session};
-use crate::db::models::grants::{self, GrantListing, ListFor};
-use crate::db::models::{members, teams};
-use crate::domain::{MemberRole, Slug};
+use crate::db::models::grants::GrantListing;
+use crate::domain::Slug;
 use crate::http::params::Params;
 use crate::http::{AppState, body, client_ip};
+use crate::ops::grants::TeamGrants;
 use crate::ops::{self, Actor, OpError, rfc3339};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -68,20 +68,14 @@ async fn mine(
         Err(redirect) => return Ok(redirect),
     };
     let user_id = user.user.id;
-    let listings = state
-        .db(move |conn| grants::list(conn, ListFor::User(user_id)))
+    let mine = state
+        .db(move |conn| ops::grants::list_for_user(conn, user_id))
         .await
         .map_err(PageError::db(&req))?
         .map_err(|e| PageError::server(&req, e))?;
-    let teams = state
-        .db(move |conn| teams::list_for_user(conn, user_id))
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(|e| PageError::server(&req, e))?;
-    let links = teams
+    let links = mine
+        .admin_of
         .into_iter()
-        .filter(|(_, role)| MemberRole::from_stored(role) == MemberRole::Admin)
-        .map(|(t, _)| t)
         .map(|t| {
             (format!("/teams/{}/settings/authorized-apps", t.slug), format!("All authorizations on team {}", t.name))
         })
@@ -93,7 +87,7 @@ async fn mine(
             heading: "Authorized applications".into(),
             intro: "Applications you have allowed to act on your behalf. Revoking one ends its access at once.".into(),
             notice: notice(&query),
-            grants: rows(listings),
+            grants: rows(mine.grants),
             show_user: false,
             revoke_base: "/settings/authorized-apps".into(),
             links,
@@ -121,24 +115,14 @@ async fn team_grants(
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let user_id = user.user.id;
     let found = state
-        .db(move |conn| -> diesel::QueryResult<Option<(teams::Team, Vec<GrantListing>)>> {
-            let Some(team) = teams::find_by_slug(conn, slug.as_str())? else {
-                return Ok(None);
-            };
-            let is_admin = members::find(conn, team.id, user_id)?
-                .is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
-            if !is_admin {
-                return Ok(None);
-            }
-            let listings = grants::list(conn, ListFor::Team(team.id))?;
-            Ok(Some((team, listings)))
-        })
+        .db(move |conn| ops::grants::list_for_team_admin(conn, user_id, &slug))
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(|e| PageError::server(&req, e))?;
+        .map_err(PageError::db(&req))?;
     // Not an admin and no such team look the same.
-    let Some((team, listings)) = found else {
-        return Err(PageError::not_found(&req));
+    let TeamGrants { team, grants } = match found {
+        Ok(found) => found,
+        Err(OpError::NotFound(_)) => return Err(PageError::not_found(&req)),
+        Err(other) => return Err(PageError::server(&req, other)),
     };
     Ok(render(
         StatusCode::OK,
@@ -147,7 +131,7 @@ async fn team_grants(
             heading: format!("Authorizations on {}", team.name),
             intro: "Every application that members of this team have authorized. As a team admin you can revoke any of them.".into(),
             notice: notice(&query),
-            grants: rows(listings),
+            grants: rows(grants),
             show_user: true,
             revoke_base: format!("/teams/{}/settings/authorized-apps", team.slug),
             links: vec![("/settings/authorized-apps".into(), "Your own authorized applications".into())],

@@ -11,7 +11,8 @@ use url::Url;
 
 use super::pages::LoginPage;
 use super::{PageError, render, see_other, session};
-use crate::db::models::{login_failures, users};
+use crate::db::models::login_failures::{self, Attempt};
+use crate::db::models::users;
 use crate::db::now;
 use crate::http::params::Params;
 use crate::http::{AppState, body, client_ip};
@@ -83,6 +84,39 @@ enum Outcome {
     Succeeded { user_id: i64 },
 }
 
+/// One login attempt, throttled atomically: a transaction takes an attempt slot (counted as
+/// a failure) and reads the account; the connection goes back to the pool before Argon2 runs
+/// on the blocking pool (a login flood must not starve the token endpoints of connections);
+/// a success then clears the account's failures.
+async fn attempt(state: &AppState, email: String, ip: String, password: String) -> anyhow::Result<Outcome> {
+    let now = now();
+    let (slot, account) = state
+        .db(move |conn| {
+            conn.write_transaction(|conn| -> anyhow::Result<_> {
+                let slot = login_failures::reserve(conn, &email, &ip, now - WINDOW, now, MAX_FAILURES)?;
+                let account = match slot {
+                    Attempt::Reserved => users::find_by_email(conn, &email)?,
+                    Attempt::Throttled { .. } => None,
+                };
+                Ok((slot, account.map(|user| (user, email))))
+            })
+        })
+        .await??;
+    if let Attempt::Throttled { oldest } = slot {
+        return Ok(Outcome::Throttled { retry_after: (oldest + WINDOW - now).whole_seconds().max(1) });
+    }
+    let stored = account.as_ref().map(|(user, _)| user.password_hash.clone());
+    let verified = web::block(move || passwords::verify(stored.as_deref(), &password)).await?;
+    match account {
+        Some((user, email)) if verified && user.disabled_at.is_none() => {
+            state.db(move |conn| login_failures::clear_for_email(conn, &email)).await??;
+            Ok(Outcome::Succeeded { user_id: user.id })
+        }
+        // The reserved slot stays: it is this failure.
+        _ => Ok(Outcome::Failed),
+    }
+}
+
 async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -101,32 +135,7 @@ async fn submit(
     let email = crate::domain::Email::parse(&email_input).map(|email| email.as_str().to_owned()).unwrap_or_default();
     let ip = client_ip(&req).unwrap_or_default();
 
-    let outcome = state
-        .db(move |conn| -> anyhow::Result<Outcome> {
-            let now = now();
-            let recent = login_failures::recent(conn, &email, &ip, now - WINDOW)?;
-            if let Some(oldest) =
-                recent.iter().filter(|(count, _)| *count >= MAX_FAILURES).filter_map(|(_, oldest)| *oldest).max()
-            {
-                let retry_after = (oldest + WINDOW - now).whole_seconds().max(1);
-                return Ok(Outcome::Throttled { retry_after });
-            }
-            let user = users::find_by_email(conn, &email)?;
-            let verified = passwords::verify(user.as_ref().map(|u| u.password_hash.as_str()), &password);
-            match user {
-                Some(user) if verified && user.disabled_at.is_none() => {
-                    login_failures::clear_for_email(conn, &email)?;
-                    Ok(Outcome::Succeeded { user_id: user.id })
-                }
-                _ => {
-                    login_failures::record(conn, &email, &ip, now)?;
-                    Ok(Outcome::Failed)
-                }
-            }
-        })
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(|e| PageError::server(&req, e))?;
+    let outcome = attempt(&state, email, ip, password).await.map_err(|e| PageError::server(&req, e))?;
 
     match outcome {
         Outcome::Throttled { retry_after } => {

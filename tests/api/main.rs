@@ -18,6 +18,7 @@ mod lifecycle;
 mod login;
 mod logout;
 mod pages;
+mod races;
 mod refresh;
 mod shutdown;
 mod token;

@@ -289,6 +289,52 @@ fn code_replay_fails_and_revokes_the_tokens_of_the_first_redemption() {
     assert!(!s.world.is_active(&backend, &token), "the replay revoked the first token");
 }
 
+/// Item 11: a code presented by another client must change nothing; it used to be spent and,
+/// once redeemed, to revoke the real client's grant.
+#[test]
+fn code_injection_another_clients_replay_does_not_revoke_the_real_grant() {
+    let s = Scene::new();
+    let backend = s.world.backend();
+    let other = s.world.app(&s.team);
+    let (code, verifier) = s.code();
+    let stolen = s.world.exchange(&App { redirect_uri: s.app.redirect_uri.clone(), ..other.clone() }, &code, &verifier);
+    assert_eq!(error_of(stolen).2["error"], "invalid_grant", "before the real redemption");
+    let first = s.world.exchange(&s.app, &code, &verifier);
+    assert_eq!(first.status(), 200, "another client's attempt did not spend the code");
+    let token = first.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned();
+    let replayed = s.world.exchange(&App { redirect_uri: s.app.redirect_uri.clone(), ..other }, &code, &verifier);
+    assert_eq!(error_of(replayed).2["error"], "invalid_grant");
+    assert!(s.world.is_active(&backend, &token), "another client's replay revoked nothing");
+}
+
+/// Item 11: a wrong verifier is `invalid_grant` without consuming the code, any number of
+/// times (burning it after N would hand whoever saw the code a way to cancel the user's
+/// authorization); the right verifier afterwards still works.
+#[test]
+fn pkce_a_wrong_verifier_does_not_burn_the_code() {
+    let s = Scene::new();
+    let (code, verifier) = s.code();
+    for _ in 0..12 {
+        let (wrong, _) = pkce();
+        assert_eq!(error_of(s.world.exchange(&s.app, &code, &wrong)).2["error"], "invalid_grant");
+    }
+    assert_eq!(s.world.exchange(&s.app, &code, &verifier).status(), 200);
+}
+
+/// Item 11: a replay without the verifier is refused and revokes nothing: only a presentation
+/// that passes every check of the legitimate one counts as a replay.
+#[test]
+fn code_replay_without_the_verifier_revokes_nothing() {
+    let s = Scene::new();
+    let backend = s.world.backend();
+    let (code, verifier) = s.code();
+    let first = s.world.exchange(&s.app, &code, &verifier);
+    let token = first.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned();
+    let (wrong, _) = pkce();
+    assert_eq!(error_of(s.world.exchange(&s.app, &code, &wrong)).2["error"], "invalid_grant");
+    assert!(s.world.is_active(&backend, &token));
+}
+
 #[test]
 fn race_twenty_concurrent_redemptions_yield_exactly_one_token() {
     let s = Scene::new();

@@ -91,6 +91,17 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     diesel::delete(oauth_apps::table.find(id)).execute(conn)
 }
 
+/// Locks the app row for the rest of the transaction (`FOR UPDATE` on PostgreSQL; SQLite's
+/// write transaction already holds the database write lock): issuances for an unverified app
+/// take it before counting its teams, so the count and the insert that relies on it are one
+/// step.
+pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        oauth_apps::table.find(id).select(oauth_apps::id).for_update().get_result::<i64>(c).optional()?;
+    }
+    Ok(())
+}
+
 /// How many distinct teams hold a live grant for the app, and whether `team_id` is one of
 /// them (the unverified-app limit counts teams, SPEC §2).
 pub fn authorized_teams(conn: &mut DbConnection, app_id: i64, team_id: i64) -> QueryResult<(i64, bool)> {

@@ -51,7 +51,8 @@ pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<C
 }
 
 /// Marks the code redeemed if, and only if, nobody has yet: the conditional update is atomic
-/// on both backends, so of any number of concurrent redemptions exactly one sees `true`.
+/// on both backends, so of any number of concurrent redemptions exactly one sees `true` (on
+/// PostgreSQL the others wait for its transaction and then find the code redeemed).
 pub fn claim(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
     let updated =
         diesel::update(authorization_codes::table.find(id).filter(authorization_codes::redeemed_at.is_null()))
@@ -66,14 +67,14 @@ pub fn mark_replayed(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -
     authorization_codes::table.find(id).select(authorization_codes::grant_id).get_result(conn)
 }
 
-/// Links the grant issued from a redeemed code; returns whether a replay was already seen.
-pub fn link_grant(conn: &mut DbConnection, id: i64, grant_id: i64) -> QueryResult<bool> {
+/// Links the grant issued from a redeemed code, for a later replay to revoke. Runs in the
+/// transaction that claimed the code, which holds the code's row until it commits: a replay
+/// waits for it and then sees the grant.
+pub fn link_grant(conn: &mut DbConnection, id: i64, grant_id: i64) -> QueryResult<()> {
     diesel::update(authorization_codes::table.find(id))
         .set(authorization_codes::grant_id.eq(grant_id))
-        .execute(conn)?;
-    let replayed: Option<PrimitiveDateTime> =
-        authorization_codes::table.find(id).select(authorization_codes::replayed_at).get_result(conn)?;
-    Ok(replayed.is_some())
+        .execute(conn)
+        .map(drop)
 }
 
 /// Deletes codes that expired before `cutoff` (redeemed ones included: replay detection is

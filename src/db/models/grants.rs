@@ -127,8 +127,9 @@ set_last_used!(grants);
 
 /// A grant whose access token is live as far as stored state goes, with everything needed to
 /// answer for it: the user as they are now, their *current* membership (the one the grant was
-/// issued under — a removed and re-added member has a new membership id), the team, project
-/// and app. Expiry is left to the caller, which knows the time.
+/// issued under: removing the member clears the grant's `member_id`, so a re-added member —
+/// who may get the same id back, SQLite reuses the highest rowid — never matches), the team,
+/// project and app. Expiry is left to the caller, which knows the time.
 #[derive(Debug, Clone, Queryable)]
 pub struct LiveGrant {
     pub grant_id: i64,

@@ -5,7 +5,46 @@ use time::PrimitiveDateTime;
 use crate::db::DbConnection;
 use crate::db::schema::login_failures;
 
-pub fn record(conn: &mut DbConnection, email: &str, client_ip: &str, now: PrimitiveDateTime) -> QueryResult<()> {
+/// What a login attempt may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The account or the address already has the allowed failures; the oldest of them.
+    Throttled { oldest: PrimitiveDateTime },
+    /// The attempt is recorded as a failure now, until a success clears it.
+    Reserved,
+}
+
+/// Takes an attempt slot for the account and the address: unless either already has `max`
+/// failures since `since`, records this attempt as a failure, in the same step as the count,
+/// so that of N parallel attempts at most `max` get a slot. The password is then verified
+/// without holding any lock or connection; a success clears the account's failures (this one
+/// included). Call in a write transaction: on PostgreSQL the table is locked against other
+/// reservations (not against reads) until it commits; SQLite's write transaction already
+/// holds the database write lock.
+pub fn reserve(
+    conn: &mut DbConnection,
+    email: &str,
+    client_ip: &str,
+    since: PrimitiveDateTime,
+    now: PrimitiveDateTime,
+    max: i64,
+) -> QueryResult<Attempt> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query("LOCK TABLE login_failures IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+    }
+    let over = recent(conn, email, client_ip, since)?
+        .into_iter()
+        .filter(|(count, _)| *count >= max)
+        .filter_map(|(_, oldest)| oldest)
+        .max();
+    if let Some(oldest) = over {
+        return Ok(Attempt::Throttled { oldest });
+    }
+    record(conn, email, client_ip, now)?;
+    Ok(Attempt::Reserved)
+}
+
+fn record(conn: &mut DbConnection, email: &str, client_ip: &str, now: PrimitiveDateTime) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::email.eq(email),
@@ -17,7 +56,7 @@ pub fn record(conn: &mut DbConnection, email: &str, client_ip: &str, now: Primit
 }
 
 /// Failures since `since` for the account and for the address: (count, oldest) for each.
-pub fn recent(
+fn recent(
     conn: &mut DbConnection,
     email: &str,
     client_ip: &str,

@@ -46,8 +46,9 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
 
 /// Locks the membership row for the rest of the transaction (`FOR UPDATE` on PostgreSQL;
 /// SQLite's write transaction already holds the database write lock). Returns false when the
-/// membership no longer exists. Used where a grant is issued or refreshed, so that a concurrent
-/// removal either happens before (and the grant is refused) or after (and revokes it).
+/// membership no longer exists. Issuance, refresh and removal all take it (see the lock order
+/// in `ops`), so a removal either commits first (and the grant is refused) or waits for the
+/// grant to commit (and then revokes it).
 ///
 /// Not a no-op `UPDATE`: on SQLite that would be recorded as a change to the membership and
 /// empty every instance's verification cache at each token issued.
@@ -58,6 +59,16 @@ pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
         DbConnection::Sqlite(c) => member.get_result::<i64>(c).optional()?,
     };
     Ok(found.is_some())
+}
+
+/// Locks every membership of a user, in id order, as [`lock`] does one: disabling the user
+/// then waits for grants being issued under any of them, and revokes those too.
+pub fn lock_all_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<()> {
+    let memberships = members::table.filter(members::user_id.eq(user_id)).order(members::id.asc()).select(members::id);
+    if let DbConnection::Pg(c) = conn {
+        memberships.for_update().load::<i64>(c)?;
+    }
+    Ok(())
 }
 
 pub fn set_project_admin(

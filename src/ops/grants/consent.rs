@@ -1,0 +1,129 @@
+//! Consent: the user's approval on the consent page becomes an authorization code.
+
+use serde_json::json;
+
+use super::{GrantPolicy, check_unverified_limit, refuse};
+use crate::authz::{Action, MemberGrant, ProjectRef, Resource, TokenScope, decide};
+use crate::db::DbConnection;
+use crate::db::models::apps::App;
+use crate::db::models::{codes, members, projects as project_rows, roles, teams};
+use crate::domain::{DisplayName, MemberRole, Scope, Slug};
+use crate::ops::audit::{self, Actor, Event};
+use crate::ops::{OpError, OpResult, projects};
+use crate::tokens::{SecretHash, generate_secret};
+
+/// The project an approval grants, for project scope.
+pub enum ProjectChoice<'a> {
+    None,
+    Existing(&'a Slug),
+    New { slug: &'a Slug, name: &'a DisplayName },
+}
+
+/// A user's approval on the consent page, already validated against the authorization request.
+pub struct Approval<'a> {
+    pub app: &'a App,
+    pub user_id: i64,
+    pub team: &'a Slug,
+    pub project: ProjectChoice<'a>,
+    pub scope: Scope,
+    pub redirect_uri: &'a str,
+    pub code_challenge: Option<&'a str>,
+}
+
+/// The user's authority in a team as a decision subject (scope: the whole team).
+fn member_subject(conn: &mut DbConnection, member: &members::Member) -> OpResult<crate::authz::Subject> {
+    let role = MemberRole::from_stored(&member.role);
+    let custom_roles = if role == MemberRole::Custom {
+        roles::for_member(conn, member.id)?
+            .into_iter()
+            .map(|r| crate::authz::CustomRole {
+                name: r.name,
+                statements: crate::authz::Statement::parse_all(&r.statements).unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(crate::authz::Subject::AppToken(MemberGrant {
+        team_id: member.team_id,
+        role,
+        custom_roles,
+        project_admin_of: members::project_admin_of(conn, member.id)?,
+        scope: TokenScope::Team,
+    }))
+}
+
+/// Records the user's approval and returns a fresh authorization code. Checks, on the server,
+/// that the user belongs to the team (and may see or create the project), and refuses early
+/// when the unverified-app team limit is already reached (redemption enforces it, under the
+/// app's lock). Creating a new project and issuing the code are one transaction.
+pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, policy: &GrantPolicy) -> OpResult<String> {
+    let code = generate_secret();
+    let code_hash = SecretHash::of(&code);
+    conn.write_transaction(|conn| {
+        let now = crate::db::now();
+        let team = teams::find_by_slug(conn, approval.team.as_str())?
+            .ok_or_else(|| refuse("you are not a member of that team"))?;
+        let member = members::find(conn, team.id, approval.user_id)?
+            .ok_or_else(|| refuse("you are not a member of that team"))?;
+        let subject = member_subject(conn, &member)?;
+        check_unverified_limit(conn, approval.app, team.id, policy)?;
+
+        let project = match (&approval.project, approval.scope) {
+            (ProjectChoice::None, Scope::Team) => {
+                if !decide(&subject, Action::TeamView, &Resource::Team { team_id: team.id }, None).allowed {
+                    return Err(refuse("your role in this team cannot grant team-wide access"));
+                }
+                None
+            }
+            (ProjectChoice::Existing(slug), Scope::Project) => {
+                let project = project_rows::find(conn, team.id, slug.as_str())?
+                    .ok_or_else(|| OpError::Invalid(format!("no project {slug} in team {}", team.slug)))?;
+                let resource = Resource::Project {
+                    team_id: team.id,
+                    project: ProjectRef { id: project.id, slug: project.slug.clone() },
+                };
+                if !decide(&subject, Action::ProjectView, &resource, None).allowed {
+                    return Err(refuse("your role in this team does not include that project"));
+                }
+                Some(project)
+            }
+            (ProjectChoice::New { slug, name }, Scope::Project) => {
+                if !decide(&subject, Action::ProjectCreate, &Resource::Team { team_id: team.id }, None).allowed {
+                    return Err(refuse("your role in this team cannot create projects"));
+                }
+                Some(projects::create_in_tx(conn, actor, &team, slug, name)?)
+            }
+            (_, Scope::Project) => return Err(OpError::Invalid("choose a project or create one".into())),
+            (_, Scope::Team) => return Err(OpError::Invalid("a team-wide grant has no project".into())),
+        };
+
+        codes::create(
+            conn,
+            &codes::NewCode {
+                code_hash: code_hash.as_str(),
+                app_id: approval.app.id,
+                user_id: approval.user_id,
+                team_id: team.id,
+                project_id: project.as_ref().map(|p| p.id),
+                scope: approval.scope.as_str(),
+                redirect_uri: approval.redirect_uri,
+                code_challenge: approval.code_challenge,
+                created_at: now,
+                expires_at: now + policy.code_ttl,
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "consent.approve",
+                target_type: "oauth_app",
+                target_id: approval.app.client_id.clone(),
+                team_id: Some(team.id),
+                details: json!({ "scope": approval.scope.as_str(), "project_id": project.as_ref().map(|p| p.id) }),
+            },
+        )?;
+        Ok(code.clone())
+    })
+}
