@@ -33,3 +33,59 @@ pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     };
     Ok(applied)
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::{QueryableByName, RunQueryDsl, sql_query};
+
+    use super::*;
+    use crate::db::{DatabaseUrl, pool};
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        revoked_reason: Option<String>,
+    }
+
+    /// `2026-12-02-000002_revoke_detached_grants`: grants left live by the old removal and
+    /// disable races (membership gone, user disabled) are marked revoked; live ones are kept.
+    #[test]
+    fn grants_detached_by_the_old_races_are_marked_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let url: DatabaseUrl = format!("sqlite://{}", dir.path().join("m.db").display()).parse().unwrap();
+        let DbConnection::Sqlite(mut conn) = pool::open(&url).unwrap() else { unreachable!() };
+        for migration in conn.pending_migrations(SQLITE).unwrap() {
+            if migration.name().version().to_string() == "20261202000002" {
+                break;
+            }
+            conn.run_migration(&migration).unwrap();
+        }
+        conn.batch_execute(
+            "INSERT INTO users VALUES (1, 'ada@example.com', 'Ada', 'x', NULL, '2026-01-01 00:00:00'),
+                                      (2, 'bob@example.com', 'Bob', 'x', '2026-01-02 00:00:00', '2026-01-01 00:00:00');
+             INSERT INTO teams VALUES (1, 'acme', 'Acme', '2026-01-01 00:00:00');
+             INSERT INTO members VALUES (1, 1, 1, 'developer', '2026-01-01 00:00:00'),
+                                        (2, 1, 2, 'developer', '2026-01-01 00:00:00');
+             INSERT INTO oauth_apps VALUES (1, 1, 'client-1', 'App', 'public', NULL, NULL, NULL, '2026-01-01 00:00:00');
+             INSERT INTO grants VALUES
+               (1, 1, 1, 1, NULL, 1, 'team', 'live', '2026-01-01 00:00:00', NULL, '2026-01-01 00:00:00', NULL, NULL, NULL),
+               (2, 1, 1, 1, NULL, NULL, 'team', 'member-gone', '2026-01-01 00:00:00', NULL, '2026-01-01 00:00:00', NULL, NULL, NULL),
+               (3, 1, 2, 1, NULL, 2, 'team', 'user-disabled', '2026-01-01 00:00:00', NULL, '2026-01-01 00:00:00', NULL, NULL, NULL),
+               (4, 1, 1, 1, NULL, NULL, 'team', 'revoked', '2026-01-01 00:00:00', NULL, '2026-01-01 00:00:00', NULL,
+                '2026-01-03 00:00:00', 'revoked_by_user');",
+        )
+        .unwrap();
+        let mut conn = DbConnection::Sqlite(conn);
+        assert_eq!(run(&mut conn).unwrap().len(), 1, "the data migration was the one left");
+        let DbConnection::Sqlite(conn) = &mut conn else { unreachable!() };
+        let rows: Vec<Row> = sql_query("SELECT id, revoked_reason FROM grants ORDER BY id").load(conn).unwrap();
+        let reasons: Vec<(i64, Option<&str>)> = rows.iter().map(|r| (r.id, r.revoked_reason.as_deref())).collect();
+        assert_eq!(
+            reasons,
+            [(1, None), (2, Some("member_removed")), (3, Some("user_disabled")), (4, Some("revoked_by_user"))]
+        );
+    }
+}

@@ -1,0 +1,1 @@
+-- Nothing to undo: the grants were dead already (their membership was gone or their user disabled).
