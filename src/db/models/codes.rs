@@ -61,10 +61,13 @@ pub fn claim(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryR
     Ok(updated == 1)
 }
 
-/// Records a second redemption attempt; returns the grant issued from the first, if any yet.
+/// Records a second redemption attempt; returns the grant issued from the first, if any yet
+/// (none either when the code is gone: deleted with its project, or purged, since it was read).
 pub fn mark_replayed(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<Option<i64>> {
     diesel::update(authorization_codes::table.find(id)).set(authorization_codes::replayed_at.eq(now)).execute(conn)?;
-    authorization_codes::table.find(id).select(authorization_codes::grant_id).get_result(conn)
+    let grant: Option<Option<i64>> =
+        authorization_codes::table.find(id).select(authorization_codes::grant_id).get_result(conn).optional()?;
+    Ok(grant.flatten())
 }
 
 /// Links the grant issued from a redeemed code, for a later replay to revoke. Runs in the
