@@ -12,17 +12,18 @@
 //! 2. the memberships (`members::lock`: issuance, refresh, removal, disable; the user is read
 //!    after it, so a disable that got there first is seen);
 //! 3. the OAuth app (`apps::lock`: issuance for an unverified app, before counting its teams);
-//! 4. the authorization code (claimed by a conditional `UPDATE`);
-//! 5. grants (issued, refreshed or revoked);
-//! 6. refresh tokens (claimed by a conditional `UPDATE`).
+//! 4. the project (`projects::lock_against_deletion`: issuance of a project grant; a project
+//!    deletion locks it first too, by deleting it);
+//! 5. the authorization code (claimed by a conditional `UPDATE`);
+//! 6. grants (issued, refreshed or revoked);
+//! 7. refresh tokens (claimed by a conditional `UPDATE`).
 //!
 //! Whoever ends a member's standing (removal, disable) locks the membership before revoking,
 //! and whoever issues or refreshes under it holds that lock until it commits: the revocation
-//! then sees the new grant, or the issuance sees the standing gone. Deleting an app cascades
-//! from the app to its codes, grants and refresh tokens: the same direction. Not yet in this
-//! order: deleting a team or a project also cascades parent-first, but issuance takes their
-//! key-share locks only when it inserts the grant, after the code; PostgreSQL aborts one side
-//! if such a deletion races a redemption for that very team or project.
+//! then sees the new grant, or the issuance sees the standing gone. Deleting an app or a project
+//! cascades from it to its codes, grants and refresh tokens: the same direction, and issuance
+//! holds the project before it claims the code, so a deletion either waits for the grant (and
+//! deletes it) or is waited for (and the code is gone). Teams cannot be deleted.
 
 pub mod apps;
 pub mod audit;

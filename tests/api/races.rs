@@ -98,6 +98,53 @@ fn deadlock_member_removal_racing_refreshes_fails_neither_side() {
     }
 }
 
+/// A project deletion locks the project and then cascades to its codes; a redemption claimed
+/// its code and only then needed the project (to insert the grant): opposite orders, and
+/// PostgreSQL aborted one side. Redemptions staggered over the deletion: each either gets its
+/// token (and the deletion ends it) or `invalid_grant`, and the deletion always succeeds.
+#[test]
+fn deadlock_project_deletion_racing_redemptions_fails_neither_side() {
+    let world = World::new();
+    let (owner, team, _) = world.owner_with_project();
+    let app = world.app(&team);
+    let backend = world.backend();
+    for _ in 0..4 {
+        let project = world.project(&team);
+        let codes = codes(&world, &owner, &app, Grant::Project { team: &team, project: &project }, 12);
+        let barrier = Barrier::new(codes.len() + 1);
+        let (deletion, issued) = std::thread::scope(|s| {
+            let exchanges: Vec<_> = codes
+                .iter()
+                .enumerate()
+                .map(|(i, (code, verifier))| {
+                    let (world, app, barrier) = (&world, &app, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        std::thread::sleep(Duration::from_millis(3 * i as u64));
+                        let response = world.exchange(app, code, verifier);
+                        match response.status().as_u16() {
+                            200 => Some(response.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()),
+                            400 => {
+                                assert_eq!(error_of(response), "invalid_grant");
+                                None
+                            }
+                            other => panic!("a redemption racing the deletion answered {other}"),
+                        }
+                    })
+                })
+                .collect();
+            barrier.wait();
+            std::thread::sleep(Duration::from_millis(15));
+            let deletion = cli(&world.db.url, &["admin", "project", "delete", "--team", &team, "--slug", &project]);
+            (deletion, exchanges.into_iter().filter_map(|h| h.join().unwrap()).collect::<Vec<_>>())
+        });
+        deletion.unwrap_or_else(|e| panic!("project delete failed: {e}"));
+        for token in issued {
+            assert!(!world.is_active(&backend, &token), "a token of the deleted project is still active");
+        }
+    }
+}
+
 /// Item 7, removal: a grant issued while its member was being removed stayed live in the
 /// table (dead only through joins), so listings showed it.
 #[test]

@@ -36,6 +36,15 @@ pub fn find(conn: &mut DbConnection, team_id: i64, slug: &str) -> QueryResult<Op
         .optional()
 }
 
+/// Holds the project against deletion until the transaction ends (`FOR KEY SHARE` on
+/// PostgreSQL, which renames do not wait for; SQLite's write transaction needs nothing).
+pub fn lock_against_deletion(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        projects::table.find(id).select(projects::id).for_key_share().get_result::<i64>(c).optional()?;
+    }
+    Ok(())
+}
+
 pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Project>> {
     projects::table.find(id).select(Project::as_select()).get_result(conn).optional()
 }

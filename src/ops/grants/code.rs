@@ -46,13 +46,16 @@ pub fn redeem_code(
     now: PrimitiveDateTime,
 ) -> OpResult<Redeemed> {
     conn.write_transaction(|conn| {
-        // Locks in the order of the module doc of `ops`: membership, app, code, grant.
+        // Locks in the order of the module doc of `ops`: membership, app, project, code, grant.
         let member = match members::find(conn, code.team_id, code.user_id)? {
             Some(member) if members::lock(conn, member.id)? => Some(member),
             _ => None,
         };
         if app.verified_at.is_none() {
             apps::lock(conn, app.id)?;
+        }
+        if let Some(project_id) = code.project_id {
+            project_rows::lock_against_deletion(conn, project_id)?;
         }
         if !codes::claim(conn, code.id, now)? {
             if let Some(grant_id) = codes::mark_replayed(conn, code.id, now)? {
