@@ -78,29 +78,8 @@ fn open_redirect_unknown_client_missing_or_unregistered_redirect_uri_get_an_erro
 fn loopback_redirect_uris_may_use_any_port_for_public_clients_only() {
     let world = World::new();
     let (email, team, _) = world.owner_with_project();
-    let public = world.cli(&[
-        "admin",
-        "app",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "Native",
-        "--redirect-uri",
-        "http://127.0.0.1/cb",
-        "--public",
-    ]);
-    let confidential = world.cli(&[
-        "admin",
-        "app",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "Server",
-        "--redirect-uri",
-        "http://127.0.0.1/cb",
-    ]);
+    let public = world.app_with_uris(&team, &["http://127.0.0.1/cb"], &["--public"]);
+    let confidential = world.app_with_uris(&team, &["http://127.0.0.1/cb"], &[]);
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     let request = |client_id: &str, uri: &str| {
@@ -117,10 +96,10 @@ fn loopback_redirect_uris_may_use_any_port_for_public_clients_only() {
             ],
         )
     };
-    assert_eq!(request(public["client_id"].as_str().unwrap(), "http://127.0.0.1:51234/cb").status(), 200);
-    assert_error_page(request(confidential["client_id"].as_str().unwrap(), "http://127.0.0.1:51234/cb"));
-    assert_error_page(request(public["client_id"].as_str().unwrap(), "http://127.0.0.1:51234/other"));
-    assert_error_page(request(public["client_id"].as_str().unwrap(), "http://localhost:51234/cb"));
+    assert_eq!(request(&public.client_id, "http://127.0.0.1:51234/cb").status(), 200);
+    assert_error_page(request(&confidential.client_id, "http://127.0.0.1:51234/cb"));
+    assert_error_page(request(&public.client_id, "http://127.0.0.1:51234/other"));
+    assert_error_page(request(&public.client_id, "http://localhost:51234/cb"));
 }
 
 #[test]

@@ -70,19 +70,7 @@ fn consent_form_tampering_with_any_protocol_field_is_refused_without_a_code() {
     let other_app = world.app(&team);
     let first_uri = app.redirect_uri.replace("callback", "first");
     let second_uri = format!("https://{}.client.example/other", unique("app"));
-    let two_uris = world.cli(&[
-        "admin",
-        "app",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "Two Callbacks",
-        "--redirect-uri",
-        &first_uri,
-        "--redirect-uri",
-        &second_uri,
-    ]);
+    let two = world.app_with_uris(&team, &[&first_uri, &second_uri], &[]);
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     let (_, other_challenge) = pkce();
@@ -124,8 +112,6 @@ fn consent_form_tampering_with_any_protocol_field_is_refused_without_a_code() {
     assert_refused(&world, post(&world, &browser, &with(&stateless, "state", Some("added"))), "state added");
 
     // Another registered redirect URI of the same app is still not the page's.
-    let two =
-        App { client_id: two_uris["client_id"].as_str().unwrap().to_owned(), secret: None, redirect_uri: first_uri };
     let form_two =
         approval_form(&world, &browser, &world.authorize_query(&two, "project", &challenge), &team, &project);
     assert_refused(&world, post(&world, &browser, &with(&form_two, "redirect_uri", Some(&second_uri))), "other URI");

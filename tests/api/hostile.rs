@@ -469,19 +469,8 @@ fn nul_wrong_types_and_hostile_headers_under_v1_get_the_api_envelope() {
 #[test]
 fn an_out_of_range_loopback_port_is_no_redirect_target() {
     let Scene { world, email, team, .. } = Scene::new();
-    let public = world.cli(&[
-        "admin",
-        "app",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "Native",
-        "--redirect-uri",
-        "http://127.0.0.1/cb",
-        "--public",
-    ]);
-    let client_id = public["client_id"].as_str().unwrap();
+    let public = world.app_with_uris(&team, &["http://127.0.0.1/cb"], &["--public"]);
+    let client_id = public.client_id.as_str();
     let browser = world.login(&email);
     let (_, challenge) = pkce();
     for port in ["65536", "99999"] {

@@ -189,24 +189,7 @@ fn code_injection_a_code_issued_to_one_client_is_useless_to_another() {
 fn redirect_uri_must_equal_the_authorization_requests() {
     let world = World::new();
     let (email, team, project) = world.owner_with_project();
-    let out = world.cli(&[
-        "admin",
-        "app",
-        "create",
-        "--team",
-        &team,
-        "--name",
-        "Two URIs",
-        "--redirect-uri",
-        "https://a.example/one",
-        "--redirect-uri",
-        "https://a.example/two",
-    ]);
-    let app = App {
-        client_id: out["client_id"].as_str().unwrap().into(),
-        secret: out["client_secret"].as_str().map(Into::into),
-        redirect_uri: "https://a.example/one".into(),
-    };
+    let app = world.app_with_uris(&team, &["https://a.example/one", "https://a.example/two"], &[]);
     let (code, verifier) = world.code_for(&email, &app, Grant::Project { team: &team, project: &project });
     let post = |form: &[(&str, &str)]| {
         http()

@@ -90,23 +90,22 @@ impl World {
 
     fn create_app(&self, team: &str, extra: &[&str]) -> App {
         let redirect_uri = format!("https://{}.client.example/callback", unique("app"));
-        let mut args = vec![
-            "admin",
-            "app",
-            "create",
-            "--team",
-            team,
-            "--name",
-            "Test Integration",
-            "--redirect-uri",
-            &redirect_uri,
-        ];
+        self.app_with_uris(team, &[&redirect_uri], extra)
+    }
+
+    /// An app registered with exactly `uris` (the first is its [`App::redirect_uri`]) and the
+    /// extra `admin app create` flags.
+    pub fn app_with_uris(&self, team: &str, uris: &[&str], extra: &[&str]) -> App {
+        let mut args = vec!["admin", "app", "create", "--team", team, "--name", "Test Integration"];
+        for uri in uris {
+            args.extend(["--redirect-uri", uri]);
+        }
         args.extend_from_slice(extra);
         let out = self.cli(&args);
         App {
             client_id: out["client_id"].as_str().unwrap().to_owned(),
             secret: out["client_secret"].as_str().map(str::to_owned),
-            redirect_uri,
+            redirect_uri: uris[0].to_owned(),
         }
     }
 
