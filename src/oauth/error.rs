@@ -54,10 +54,6 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", description)
     }
 
-    pub fn unauthorized_client(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "unauthorized_client", description)
-    }
-
     /// A fault on our side; the cause is logged, not sent.
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "server error on an OAuth endpoint");
