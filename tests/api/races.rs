@@ -43,6 +43,29 @@ fn codes(world: &World, email: &str, app: &App, grant: Grant, count: usize) -> V
     (0..count).map(|_| world.code_in(&browser, app, grant.clone())).collect()
 }
 
+/// Redeems `codes` on threads of `s`, all released by `barrier` and then the i-th delayed by
+/// `i × step`: spread over the life of whatever the caller does once it passes the barrier.
+fn staggered_exchanges<'s>(
+    s: &'s std::thread::Scope<'s, '_>,
+    world: &'s World,
+    app: &'s App,
+    codes: &'s [(String, String)],
+    barrier: &'s Barrier,
+    step: Duration,
+) -> Vec<std::thread::ScopedJoinHandle<'s, reqwest::blocking::Response>> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(i, (code, verifier))| {
+            s.spawn(move || {
+                barrier.wait();
+                std::thread::sleep(step * i as u32);
+                world.exchange(app, code, verifier)
+            })
+        })
+        .collect()
+}
+
 /// Item 6: removal took grant locks then the membership, refresh the membership then the
 /// grant. While refreshes keep the membership locked, a removal deadlocked: one side failed.
 #[test]
@@ -113,30 +136,25 @@ fn deadlock_project_deletion_racing_redemptions_fails_neither_side() {
         let codes = codes(&world, &owner, &app, Grant::Project { team: &team, project: &project }, 12);
         let barrier = Barrier::new(codes.len() + 1);
         let (deletion, issued) = std::thread::scope(|s| {
-            let exchanges: Vec<_> = codes
-                .iter()
-                .enumerate()
-                .map(|(i, (code, verifier))| {
-                    let (world, app, barrier) = (&world, &app, &barrier);
-                    s.spawn(move || {
-                        barrier.wait();
-                        std::thread::sleep(Duration::from_millis(3 * i as u64));
-                        let response = world.exchange(app, code, verifier);
-                        match response.status().as_u16() {
-                            200 => Some(response.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()),
-                            400 => {
-                                assert_eq!(error_of(response), "invalid_grant");
-                                None
-                            }
-                            other => panic!("a redemption racing the deletion answered {other}"),
-                        }
-                    })
-                })
-                .collect();
+            let exchanges = staggered_exchanges(s, &world, &app, &codes, &barrier, Duration::from_millis(3));
             barrier.wait();
             std::thread::sleep(Duration::from_millis(15));
             let deletion = cli(&world.db.url, &["admin", "project", "delete", "--team", &team, "--slug", &project]);
-            (deletion, exchanges.into_iter().filter_map(|h| h.join().unwrap()).collect::<Vec<_>>())
+            let issued: Vec<String> = exchanges
+                .into_iter()
+                .filter_map(|exchange| {
+                    let response = exchange.join().unwrap();
+                    match response.status().as_u16() {
+                        200 => Some(response.json::<Value>().unwrap()["access_token"].as_str().unwrap().to_owned()),
+                        400 => {
+                            assert_eq!(error_of(response), "invalid_grant");
+                            None
+                        }
+                        other => panic!("a redemption racing the deletion answered {other}"),
+                    }
+                })
+                .collect();
+            (deletion, issued)
         });
         deletion.unwrap_or_else(|e| panic!("project delete failed: {e}"));
         for token in issued {
@@ -173,22 +191,11 @@ fn born_revoked(end: impl Fn(&World, &str, &str) -> Result<(), String> + Sync) {
         let codes = codes(&world, &dev, &app, Grant::Project { team: &team, project: &project }, 16);
         let barrier = Barrier::new(codes.len() + 1);
         std::thread::scope(|s| {
-            let exchanges: Vec<_> = codes
-                .iter()
-                .enumerate()
-                .map(|(i, (code, verifier))| {
-                    let (world, app, barrier) = (&world, &app, &barrier);
-                    s.spawn(move || {
-                        barrier.wait();
-                        std::thread::sleep(Duration::from_millis(8 * i as u64));
-                        world.exchange(app, code, verifier).status().as_u16()
-                    })
-                })
-                .collect();
+            let exchanges = staggered_exchanges(s, &world, &app, &codes, &barrier, Duration::from_millis(8));
             barrier.wait();
             end(&world, &team, &dev).unwrap_or_else(|e| panic!("ending the standing failed: {e}"));
             for exchange in exchanges {
-                let status = exchange.join().unwrap();
+                let status = exchange.join().unwrap().status().as_u16();
                 assert!(status == 200 || status == 400, "exchange answered {status}");
             }
         });
