@@ -70,11 +70,18 @@ pub enum TeamCommand {
     Update {
         #[arg(long, value_parser = Slug::parse)]
         slug: Slug,
-        #[arg(long, value_parser = Slug::parse)]
-        new_slug: Option<Slug>,
-        #[arg(long, value_parser = DisplayName::parse)]
-        name: Option<DisplayName>,
+        #[command(flatten)]
+        rename: Rename,
     },
+}
+
+/// The new slug and name of `team update` and `project update` (either may be left out).
+#[derive(Debug, Args)]
+pub struct Rename {
+    #[arg(long, value_parser = Slug::parse)]
+    new_slug: Option<Slug>,
+    #[arg(long, value_parser = DisplayName::parse)]
+    name: Option<DisplayName>,
 }
 
 #[derive(Debug, Args)]
@@ -139,10 +146,8 @@ pub enum ProjectCommand {
         team: Slug,
         #[arg(long, value_parser = Slug::parse)]
         slug: Slug,
-        #[arg(long, value_parser = Slug::parse)]
-        new_slug: Option<Slug>,
-        #[arg(long, value_parser = DisplayName::parse)]
-        name: Option<DisplayName>,
+        #[command(flatten)]
+        rename: Rename,
     },
     /// Delete a project and every credential scoped to it.
     Delete {
@@ -239,8 +244,8 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
         AdminCommand::Team(TeamCommand::Create { slug, name, owner }) => {
             print(ops::teams::create(conn, &actor, &slug, &name, &owner)?)
         }
-        AdminCommand::Team(TeamCommand::Update { slug, new_slug, name }) => {
-            print(ops::teams::update(conn, &actor, &slug, new_slug.as_ref(), name.as_ref())?)
+        AdminCommand::Team(TeamCommand::Update { slug, rename }) => {
+            print(ops::teams::update(conn, &actor, &slug, rename.new_slug.as_ref(), rename.name.as_ref())?)
         }
         AdminCommand::Member(MemberCommand::Add { member, role }) => {
             print(ops::members::add(conn, &actor, &member.team, &member.email, role)?)
@@ -257,8 +262,8 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
         AdminCommand::Project(ProjectCommand::Create { team, slug, name }) => {
             print(ops::projects::create(conn, &actor, &team, &slug, &name)?)
         }
-        AdminCommand::Project(ProjectCommand::Update { team, slug, new_slug, name }) => {
-            print(ops::projects::update(conn, &actor, &team, &slug, new_slug.as_ref(), name.as_ref())?)
+        AdminCommand::Project(ProjectCommand::Update { team, slug, rename }) => {
+            print(ops::projects::update(conn, &actor, &team, &slug, rename.new_slug.as_ref(), rename.name.as_ref())?)
         }
         AdminCommand::Project(ProjectCommand::Delete { team, slug }) => {
             print(ops::projects::delete(conn, &actor, &team, &slug)?)
