@@ -4,10 +4,15 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use serde_json::json;
+
+use crate::authz::Action;
 use crate::db::{DatabaseUrl, DbConnection};
 use crate::domain::{
-    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, Slug, TeamRole,
+    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, RoleName, Slug,
+    TeamRole,
 };
+use crate::ops::deploy_keys::{KeyActions, KeyTarget, NewKeyParams};
 use crate::ops::{self, Actor, OpError};
 
 #[derive(Debug, Subcommand)]
@@ -33,6 +38,12 @@ pub enum AdminCommand {
     /// Backend credentials for platform services (introspection, /v1/check).
     #[command(subcommand)]
     Backend(BackendCommand),
+    /// A team's custom roles (SPEC §2 statements).
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// Deploy keys for CI: create (prints the key once), list, revoke.
+    #[command(subcommand)]
+    DeployKey(DeployKeyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +127,14 @@ pub enum MemberCommand {
     Remove {
         #[command(flatten)]
         member: MemberRef,
+    },
+    /// Give a member exactly these custom roles, in place of a built-in role.
+    SetCustomRoles {
+        #[command(flatten)]
+        member: MemberRef,
+        /// A role of the team; repeat for several (their allows add up).
+        #[arg(long = "role", required = true, value_parser = RoleName::parse)]
+        roles: Vec<RoleName>,
     },
     /// Make a member project admin of one project (or stop, with --off).
     SetProjectAdmin {
@@ -221,6 +240,98 @@ pub enum BackendCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct RoleRef {
+    /// Team slug.
+    #[arg(long, value_parser = Slug::parse)]
+    team: Slug,
+    /// Role name: 1-64 characters A-Z a-z 0-9 - _.
+    #[arg(long, value_parser = RoleName::parse)]
+    name: RoleName,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Create a custom role from a JSON array of statements
+    /// ({"effect": "allow"|"deny", "actions": [..]|"*", "resource": "team"|"project:SEL"|"project:SEL:deployment:SEL"}).
+    Create {
+        #[command(flatten)]
+        role: RoleRef,
+        #[arg(long)]
+        statements: String,
+    },
+    /// List a team's roles, with the members and deploy keys holding each.
+    List {
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+    },
+    /// Replace a role's statements; holders follow on their next request.
+    Update {
+        #[command(flatten)]
+        role: RoleRef,
+        #[arg(long)]
+        statements: String,
+    },
+    /// Delete a role. One in use needs --force, which takes it from its members and keys.
+    Delete {
+        #[command(flatten)]
+        role: RoleRef,
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployKeyCommand {
+    /// Create a deploy key for a deployment (--deployment D), or a project's preview deploy key
+    /// (--team S --project P --preview); prints "key" (shown once) and "id".
+    Create {
+        /// The deployment the key acts on; its type gives the key's prefix.
+        #[arg(long, value_parser = DeploymentName::parse, required_unless_present = "preview",
+              conflicts_with_all = ["team", "project", "preview"])]
+        deployment: Option<DeploymentName>,
+        /// Team slug (with --project and --preview).
+        #[arg(long, value_parser = Slug::parse, requires_all = ["project", "preview"])]
+        team: Option<Slug>,
+        /// Project slug (with --team and --preview).
+        #[arg(long, value_parser = Slug::parse, requires_all = ["team", "preview"])]
+        project: Option<Slug>,
+        /// A preview deploy key for the project: creates its preview deployments and acts on them.
+        #[arg(long, requires_all = ["team", "project"])]
+        preview: bool,
+        #[arg(long, value_parser = DisplayName::parse)]
+        name: DisplayName,
+        /// A deployment action the key may take; repeat. Default: the SPEC §3 set.
+        #[arg(long = "action", value_parser = parse_action)]
+        actions: Vec<Action>,
+        /// A custom role of the team whose project and deployment statements extend the key.
+        #[arg(long, value_parser = RoleName::parse)]
+        role: Option<RoleName>,
+        /// Expire this many seconds from now (at least 1800).
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+        expires_in: Option<i64>,
+        /// Email of the team member recorded as the key's creator.
+        #[arg(long, value_parser = Email::parse)]
+        created_by: Option<Email>,
+    },
+    /// List a team's deploy keys (or one project's), newest first; never their secrets.
+    List {
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+        #[arg(long, value_parser = Slug::parse)]
+        project: Option<Slug>,
+    },
+    /// Revoke a deploy key: it stops on its next use.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+fn parse_action(value: &str) -> Result<Action, String> {
+    value.parse()
+}
+
 fn print(value: impl Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(&value)?);
     Ok(())
@@ -290,6 +401,42 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
         }
         AdminCommand::App(AppCommand::Delete { client_id }) => print(ops::apps::delete(conn, &actor, &client_id)?),
         AdminCommand::Backend(BackendCommand::Create { name }) => print(ops::backends::create(conn, &actor, &name)?),
+        AdminCommand::Member(MemberCommand::SetCustomRoles { member, roles }) => {
+            print(ops::members::set_custom_roles(conn, &actor, &member.team, &member.email, &roles)?)
+        }
+        AdminCommand::Role(RoleCommand::Create { role, statements }) => {
+            print(ops::roles::create(conn, &actor, &role.team, &role.name, &statements)?)
+        }
+        AdminCommand::Role(RoleCommand::List { team }) => print(json!({ "roles": ops::roles::list(conn, &team)? })),
+        AdminCommand::Role(RoleCommand::Update { role, statements }) => {
+            print(ops::roles::update(conn, &actor, &role.team, &role.name, &statements)?)
+        }
+        AdminCommand::Role(RoleCommand::Delete { role, force }) => {
+            print(ops::roles::delete(conn, &actor, &role.team, &role.name, force)?)
+        }
+        AdminCommand::DeployKey(DeployKeyCommand::Create {
+            deployment,
+            team,
+            project,
+            preview: _,
+            name,
+            actions,
+            role,
+            expires_in,
+            created_by,
+        }) => {
+            let target = match (deployment, team, project) {
+                (Some(deployment), _, _) => KeyTarget::Deployment(deployment),
+                (None, Some(team), Some(project)) => KeyTarget::PreviewProject { team, project },
+                _ => return Err(OpError::Invalid("give --deployment D, or --team S --project P --preview".into())),
+            };
+            let params = NewKeyParams { target, name, actions: KeyActions::new(Some(&actions))?, role, expires_in };
+            print(ops::deploy_keys::create(conn, &actor, &params, created_by.as_ref())?)
+        }
+        AdminCommand::DeployKey(DeployKeyCommand::List { team, project }) => {
+            print(json!({ "deploy_keys": ops::deploy_keys::list(conn, &team, project.as_ref())? }))
+        }
+        AdminCommand::DeployKey(DeployKeyCommand::Revoke { id }) => print(ops::deploy_keys::revoke(conn, &actor, id)?),
     };
     printed.map_err(OpError::Internal)
 }

@@ -15,7 +15,7 @@ pub use self::email::Email;
 pub use self::names::{AppName, DisplayName};
 pub use self::password::Password;
 pub use self::redirect_uri::{RedirectUri, RedirectUris};
-pub use self::role::{MemberRole, TeamRole};
+pub use self::role::{MemberRole, RoleName, TeamRole};
 pub use self::scope::Scope;
 pub use self::slug::Slug;
 

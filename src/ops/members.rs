@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use serde_json::json;
 
@@ -6,7 +8,7 @@ use super::users::require_by_email;
 use super::{OpError, OpResult, projects, teams};
 use crate::db::models::{grants, members, roles};
 use crate::db::{DbConnection, now};
-use crate::domain::{Email, MemberRole, Slug, TeamRole};
+use crate::domain::{Email, MemberRole, RoleName, Slug, TeamRole};
 
 #[derive(Debug, Serialize)]
 pub struct MemberOut {
@@ -78,6 +80,57 @@ pub fn set_role(
             },
         )?;
         Ok(MemberOut { team: team.slug, email: email.to_string(), role: role.as_str().into() })
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct CustomRolesOut {
+    pub team: String,
+    pub email: String,
+    /// Always `custom`.
+    pub role: String,
+    pub custom_roles: Vec<String>,
+}
+
+/// Gives a member exactly these custom roles in place of any built-in role (SPEC §2: a member
+/// with custom roles has exactly what the statements allow, plus project-admin grants). The
+/// membership is locked first, as removal does.
+pub fn set_custom_roles(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    team: &Slug,
+    email: &Email,
+    names: &[RoleName],
+) -> OpResult<CustomRolesOut> {
+    let names: BTreeSet<&RoleName> = names.iter().collect();
+    if names.is_empty() {
+        return Err(OpError::Invalid("give at least one role".into()));
+    }
+    conn.write_transaction(|conn| {
+        let (team, user_id, member) = require_member(conn, team, email)?;
+        members::lock(conn, member.id)?;
+        let role_ids = names
+            .iter()
+            .map(|name| super::roles::require_in(conn, &team, name).map(|r| r.id))
+            .collect::<OpResult<Vec<_>>>()?;
+        if member.role != MemberRole::Custom.as_str() {
+            members::set_role(conn, member.id, MemberRole::Custom.as_str())?;
+        }
+        roles::clear_for_member(conn, member.id)?;
+        roles::grant_to_member(conn, member.id, &role_ids)?;
+        let custom_roles: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "member.set_custom_roles",
+                target_type: "member",
+                target_id: member.id.to_string(),
+                team_id: Some(team.id),
+                details: json!({ "user_id": user_id, "from": member.role, "custom_roles": custom_roles }),
+            },
+        )?;
+        Ok(CustomRolesOut { team: team.slug, email: email.to_string(), role: "custom".into(), custom_roles })
     })
 }
 

@@ -89,6 +89,16 @@ pub fn team_token(team: &str, secret: &str) -> String {
     format!("team:{team}|{secret}")
 }
 
+/// `<type>:<deployment>|<secret>`: a deploy key for one deployment (SPEC §3).
+pub fn deployment_key(deployment_type: DeploymentType, deployment: &str, secret: &str) -> String {
+    format!("{deployment_type}:{deployment}|{secret}")
+}
+
+/// `preview:<team>:<project>|<secret>`: a project's preview deploy key (SPEC §3).
+pub fn preview_project_key(team: &str, project: &str, secret: &str) -> String {
+    format!("preview:{team}:{project}|{secret}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +148,18 @@ mod tests {
             assert_eq!(kind(bad), None, "{bad}");
         }
         assert_eq!(kind(&format!("team:acme|{}", "a".repeat(1100))), None);
+    }
+
+    #[test]
+    fn minted_deploy_keys_classify_as_what_they_are() {
+        for t in [DeploymentType::Prod, DeploymentType::Dev, DeploymentType::Preview, DeploymentType::Custom] {
+            let key = deployment_key(t, "happy-otter-1", "s3cr_t-.");
+            assert_eq!(
+                kind(&key),
+                Some(CredentialKind::DeploymentKey { deployment_type: t, deployment: "happy-otter-1" })
+            );
+        }
+        assert_eq!(kind(&preview_project_key("acme", "web", "abc")), Some(CredentialKind::PreviewProjectKey));
     }
 
     #[test]
