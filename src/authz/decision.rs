@@ -36,9 +36,20 @@ pub enum DeployKeyScope {
 
 #[derive(Debug, Clone)]
 pub enum Subject {
+    /// A person acting for themselves (the pages): their membership's full standing.
+    Member(MemberGrant),
+    /// An application acting for a person: the standing within the token's scope, never
+    /// managing people, roles or apps.
     AppToken(MemberGrant),
-    DeployKey { team_id: i64, scope: DeployKeyScope, actions: BTreeSet<Action> },
-    AdminKey { team_id: i64, deployment_id: i64 },
+    DeployKey {
+        team_id: i64,
+        scope: DeployKeyScope,
+        actions: BTreeSet<Action>,
+    },
+    AdminKey {
+        team_id: i64,
+        deployment_id: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,14 +79,15 @@ pub fn decide(subject: &Subject, action: Action, resource: &Resource, release_id
         _ => {}
     }
     let team_id = match subject {
-        Subject::AppToken(member) => member.team_id,
+        Subject::Member(member) | Subject::AppToken(member) => member.team_id,
         Subject::DeployKey { team_id, .. } | Subject::AdminKey { team_id, .. } => *team_id,
     };
     if resource.team_id() != team_id {
         return deny("the resource belongs to another team");
     }
     match subject {
-        Subject::AppToken(member) => decide_member(member, action, resource),
+        Subject::Member(member) => decide_member(member, action, resource, false),
+        Subject::AppToken(member) => decide_member(member, action, resource, true),
         Subject::DeployKey { scope, actions, .. } => decide_deploy_key(*scope, actions, action, resource, release_id),
         Subject::AdminKey { deployment_id, .. } => decide_admin_key(*deployment_id, action, resource),
     }
@@ -93,7 +105,8 @@ fn decide_admin_key(deployment_id: i64, action: Action, resource: &Resource) -> 
     }
 }
 
-fn decide_member(member: &MemberGrant, action: Action, resource: &Resource) -> Decision {
+/// `delegated`: the member acts through an application token (SPEC §2's exclusions apply).
+fn decide_member(member: &MemberGrant, action: Action, resource: &Resource, delegated: bool) -> Decision {
     match member.scope {
         TokenScope::Project(project_id) => {
             if resource.project().is_none_or(|p| p.id != project_id) {
@@ -102,7 +115,7 @@ fn decide_member(member: &MemberGrant, action: Action, resource: &Resource) -> D
         }
         TokenScope::Team => {}
     }
-    if action.is_never_delegated() {
+    if delegated && action.is_never_delegated() {
         return deny(format!("{action} is never available to an application token"));
     }
     if let Some(project) = resource.project()
@@ -275,6 +288,19 @@ mod tests {
             assert_eq!(allowed(&dev, a, &custom_dep), read_only, "{a}");
         }
         assert!(!allowed(&dev, Action::EnvView, &prod), "env vars hold secrets");
+    }
+
+    #[test]
+    fn signed_in_admins_manage_what_their_tokens_may_not() {
+        let admin = Subject::Member(member(MemberRole::Admin, TokenScope::Team));
+        let developer = Subject::Member(member(MemberRole::Developer, TokenScope::Team));
+        let team = Resource::Team { team_id: TEAM };
+        for a in Action::of_kind(ResourceKind::Team) {
+            assert!(allowed(&admin, a, &team), "{a}");
+        }
+        assert!(!allowed(&developer, Action::CustomRoleManage, &team));
+        assert!(!allowed(&developer, Action::MemberInvite, &team));
+        assert!(!allowed(&admin, Action::TeamView, &Resource::Team { team_id: 2 }));
     }
 
     #[test]

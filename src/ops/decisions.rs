@@ -18,7 +18,7 @@ pub enum ResourceName {
 }
 
 /// Looks the resource up with its ancestors; `None` when it does not exist.
-fn resolve(conn: &mut DbConnection, name: &ResourceName) -> QueryResult<Option<Resource>> {
+pub(crate) fn resolve(conn: &mut DbConnection, name: &ResourceName) -> QueryResult<Option<Resource>> {
     Ok(match name {
         ResourceName::Deployment(name) => {
             deployments::find_in_context_by_name(conn, name.as_str())?.map(|found| Resource::Deployment {

@@ -25,6 +25,7 @@
 //! holds the project before it claims the code, so a deletion either waits for the grant (and
 //! deletes it) or is waited for (and the code is gone). Teams cannot be deleted.
 
+pub mod access;
 pub mod apps;
 pub mod audit;
 pub mod backends;

@@ -123,7 +123,7 @@ fn deployment_ref(id: i64, name: String, deployment_type: &str) -> DeploymentRef
 
 /// Parses a stored role's statements. They were validated when saved; a row that no longer
 /// parses (impossible short of manual edits) grants nothing rather than failing the request.
-fn custom_role(name: String, statements: &str) -> CustomRole {
+pub(crate) fn custom_role(name: String, statements: &str) -> CustomRole {
     CustomRole { name, statements: Statement::parse_all(statements).unwrap_or_default() }
 }
 

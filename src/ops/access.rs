@@ -1,0 +1,56 @@
+//! What a signed-in person may do in a team (the pages; the session side of `/v1`): their
+//! membership as it is now — built-in role, custom roles, project-admin grants — judged by the
+//! same decision function as every credential (`authz::decide`, SPEC §2).
+
+use super::decisions::{ResourceName, resolve};
+use super::verify::custom_role;
+use super::{OpError, OpResult};
+use crate::authz::{Action, MemberGrant, Resource, Subject, TokenScope, decide};
+use crate::db::DbConnection;
+use crate::db::models::{members, roles};
+use crate::domain::MemberRole;
+
+/// The person `user_id` as a member of `team_id`, or `None` when they are not one.
+pub fn member(conn: &mut DbConnection, user_id: i64, team_id: i64) -> OpResult<Option<Subject>> {
+    let Some(member) = members::find(conn, team_id, user_id)? else {
+        return Ok(None);
+    };
+    let role = MemberRole::from_stored(&member.role);
+    let custom_roles = match role {
+        MemberRole::Custom => {
+            roles::for_member(conn, member.id)?.into_iter().map(|r| custom_role(r.name, &r.statements)).collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(Some(Subject::Member(MemberGrant {
+        team_id,
+        role,
+        custom_roles,
+        project_admin_of: members::project_admin_of(conn, member.id)?,
+        scope: TokenScope::Team,
+    })))
+}
+
+/// Whether `user_id` may perform `action` on `resource` now.
+pub fn may(conn: &mut DbConnection, user_id: i64, action: Action, resource: &Resource) -> OpResult<bool> {
+    Ok(member(conn, user_id, resource.team_id())?
+        .is_some_and(|subject| decide(&subject, action, resource, None).allowed))
+}
+
+/// [`may`], as an error: `NotFound` for someone outside the team (a team one cannot see does
+/// not exist for them), `Forbidden` for a member without the right.
+pub fn require(conn: &mut DbConnection, user_id: i64, action: Action, resource: &Resource) -> OpResult<()> {
+    let Some(subject) = member(conn, user_id, resource.team_id())? else {
+        return Err(OpError::NotFound("no such team".into()));
+    };
+    if decide(&subject, action, resource, None).allowed {
+        Ok(())
+    } else {
+        Err(OpError::Forbidden(format!("you may not {action} here")))
+    }
+}
+
+/// The named resource as it is now; `NotFound` when it does not exist.
+pub fn resource(conn: &mut DbConnection, name: &ResourceName) -> OpResult<Resource> {
+    resolve(conn, name)?.ok_or_else(|| OpError::NotFound("no such team, project or deployment".into()))
+}
