@@ -125,7 +125,7 @@ fn area(path: &str) -> Area {
 
 async fn not_found(req: HttpRequest) -> HttpResponse {
     match area(req.path()) {
-        Area::Protocol | Area::Api => ApiError::NotFound.error_response(),
+        Area::Protocol | Area::Api => ApiError::NotFound("no such endpoint".into()).error_response(),
         Area::Page => ui::PageError::not_found(&req).error_response(),
     }
 }

@@ -14,7 +14,8 @@ use crate::ops::verify::Verified;
 const CHALLENGE: &str = r#"Bearer realm="portcullis""#;
 const INVALID: &str = r#"Bearer realm="portcullis", error="invalid_token""#;
 
-fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+/// The credential of `Authorization: Bearer …`, checked as text.
+pub(super) fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || ApiError::Unauthorized("a bearer credential is required".into(), CHALLENGE);
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;

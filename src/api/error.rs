@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::http::DbError;
 use crate::http::text::Malformed;
+use crate::ops::OpError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -20,8 +21,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     PayloadTooLarge(String),
-    #[error("not found")]
-    NotFound,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: the request was well-formed but what it asks for is invalid.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("internal error")]
@@ -35,7 +41,9 @@ impl ApiError {
             ApiError::Unauthorized(..) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Unprocessable(_) => "invalid",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Internal(_) => "internal",
         }
@@ -53,6 +61,19 @@ impl From<Malformed> for ApiError {
     }
 }
 
+/// The one mapping from a use case's refusal to the API's answer.
+impl From<OpError> for ApiError {
+    fn from(error: OpError) -> Self {
+        match error {
+            OpError::Invalid(message) => ApiError::Unprocessable(message),
+            OpError::NotFound(message) => ApiError::NotFound(message),
+            OpError::Conflict(message) => ApiError::Conflict(message),
+            OpError::Forbidden(message) => ApiError::Forbidden(message),
+            OpError::Internal(cause) => ApiError::internal(format!("{cause:#}")),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         ApiError::internal(error)
@@ -66,7 +87,9 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

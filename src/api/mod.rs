@@ -2,6 +2,7 @@
 
 mod auth;
 mod check;
+mod deploy_keys;
 pub mod error;
 mod health;
 mod token_details;
@@ -12,4 +13,5 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     health::configure(cfg);
     token_details::configure(cfg);
     check::configure(cfg);
+    deploy_keys::configure(cfg);
 }

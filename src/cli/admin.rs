@@ -12,7 +12,7 @@ use crate::domain::{
     AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, RoleName, Slug,
     TeamRole,
 };
-use crate::ops::deploy_keys::{KeyActions, KeyTarget, NewKeyParams};
+use crate::ops::deploy_keys::{ExpiresIn, KeyActions, KeyTarget, NewKeyParams};
 use crate::ops::{self, Actor, OpError};
 
 #[derive(Debug, Subcommand)]
@@ -308,8 +308,8 @@ pub enum DeployKeyCommand {
         #[arg(long, value_parser = RoleName::parse)]
         role: Option<RoleName>,
         /// Expire this many seconds from now (at least 1800).
-        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-        expires_in: Option<i64>,
+        #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = ExpiresIn::parse)]
+        expires_in: Option<ExpiresIn>,
         /// Email of the team member recorded as the key's creator.
         #[arg(long, value_parser = Email::parse)]
         created_by: Option<Email>,

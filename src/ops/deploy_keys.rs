@@ -17,6 +17,7 @@ use serde_json::json;
 use time::{Duration, PrimitiveDateTime};
 
 use super::audit::{self, Actor, Event};
+use super::decisions::ResourceName;
 use super::users::require_by_email;
 use super::verify::{self, Verified};
 use super::{OpError, OpResult, projects, rfc3339, teams};
@@ -76,17 +77,31 @@ impl KeyActions {
     }
 }
 
-/// Checks an `--expires-in` value and turns it into an expiry time.
-pub fn expiry(expires_in: Option<i64>, now: PrimitiveDateTime) -> Result<Option<PrimitiveDateTime>, Invalid> {
-    match expires_in {
-        None => Ok(None),
-        Some(seconds) if seconds < MIN_EXPIRES_IN => Err(Invalid(format!(
-            "a deploy key must expire at least {MIN_EXPIRES_IN} seconds (30 minutes) ahead, not {seconds}"
-        ))),
-        Some(seconds) if seconds > MAX_EXPIRES_IN => {
+/// How long a new key lives: at least 30 minutes (SPEC §3), at most ten years.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiresIn(i64);
+
+impl ExpiresIn {
+    pub fn seconds(seconds: i64) -> Result<ExpiresIn, Invalid> {
+        if seconds < MIN_EXPIRES_IN {
+            Err(Invalid(format!(
+                "a deploy key must expire at least {MIN_EXPIRES_IN} seconds (30 minutes) ahead, not {seconds}"
+            )))
+        } else if seconds > MAX_EXPIRES_IN {
             Err(Invalid(format!("a deploy key expires at most {MAX_EXPIRES_IN} seconds (ten years) ahead")))
+        } else {
+            Ok(ExpiresIn(seconds))
         }
-        Some(seconds) => Ok(Some(now + Duration::seconds(seconds))),
+    }
+
+    /// For a command-line flag.
+    pub fn parse(value: &str) -> Result<ExpiresIn, Invalid> {
+        let seconds = value.parse().map_err(|_| Invalid(format!("{value:?} is not a number of seconds")))?;
+        ExpiresIn::seconds(seconds)
+    }
+
+    fn after(self, now: PrimitiveDateTime) -> PrimitiveDateTime {
+        now + Duration::seconds(self.0)
     }
 }
 
@@ -97,7 +112,7 @@ pub struct NewKeyParams {
     pub name: DisplayName,
     pub actions: KeyActions,
     pub role: Option<RoleName>,
-    pub expires_in: Option<i64>,
+    pub expires_in: Option<ExpiresIn>,
 }
 
 /// A key as listed (never its secret).
@@ -183,6 +198,15 @@ impl KeyOut {
     pub fn is_active(&self) -> bool {
         self.status == "active"
     }
+
+    /// What the key acts on, by name: its deployment, or (preview project key) its project.
+    /// Managing the key means `deployKey:manage` there.
+    pub fn acts_on(&self) -> Result<ResourceName, Invalid> {
+        Ok(match &self.deployment {
+            Some(deployment) => ResourceName::Deployment(DeploymentName::parse(deployment)?),
+            None => ResourceName::Project(Slug::parse(&self.team)?, Slug::parse(&self.project)?),
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -267,7 +291,7 @@ fn insert(
     maker: Maker,
 ) -> OpResult<CreatedKeyOut> {
     let now = now();
-    let expires_at = expiry(params.expires_in, now)?;
+    let expires_at = params.expires_in.map(|e| e.after(now));
     let key = placement.mint();
     let prefix = key.split_once('|').map(|(prefix, _)| prefix).unwrap_or_default();
     let (grant_id, created_by_user_id) = match maker {
@@ -435,12 +459,21 @@ pub fn show(conn: &mut DbConnection, id: i64) -> OpResult<KeyOut> {
 /// A team's keys (or one project's), newest first.
 pub fn list(conn: &mut DbConnection, team: &Slug, project: Option<&Slug>) -> OpResult<Vec<KeyOut>> {
     let team = teams::require(conn, team)?;
-    let which = match project {
-        Some(slug) => ListFor::Project(projects::require_in(conn, &team, slug)?.id),
-        None => ListFor::Team(team.id),
-    };
+    if let Some(slug) = project {
+        let project = projects::require_in(conn, &team, slug)?;
+        return list_in_project(conn, project.id);
+    }
     let now = now();
-    Ok(deploy_keys::list(conn, which)?.into_iter().map(|listing| KeyOut::from_listing(listing, now)).collect())
+    Ok(deploy_keys::list(conn, ListFor::Team(team.id))?.into_iter().map(|l| KeyOut::from_listing(l, now)).collect())
+}
+
+/// One project's keys, newest first.
+pub fn list_in_project(conn: &mut DbConnection, project_id: i64) -> OpResult<Vec<KeyOut>> {
+    let now = now();
+    Ok(deploy_keys::list(conn, ListFor::Project(project_id))?
+        .into_iter()
+        .map(|l| KeyOut::from_listing(l, now))
+        .collect())
 }
 
 /// Revokes a key: it stops on the next request, on every instance. Revoking a revoked key
@@ -493,10 +526,10 @@ mod tests {
     #[test]
     fn expiry_is_at_least_thirty_minutes_ahead() {
         let now = crate::db::now();
-        assert_eq!(expiry(None, now), Ok(None));
-        assert!(expiry(Some(1799), now).unwrap_err().0.contains("at least 1800 seconds"));
-        assert!(expiry(Some(-5), now).is_err());
-        assert_eq!(expiry(Some(1800), now), Ok(Some(now + Duration::seconds(1800))));
-        assert!(expiry(Some(i64::MAX), now).is_err(), "no overflow");
+        assert!(ExpiresIn::seconds(1799).unwrap_err().0.contains("at least 1800 seconds"));
+        assert!(ExpiresIn::seconds(-5).is_err());
+        assert!(ExpiresIn::parse("ten").is_err());
+        assert_eq!(ExpiresIn::parse("1800").unwrap().after(now), now + Duration::seconds(1800));
+        assert!(ExpiresIn::seconds(i64::MAX).is_err(), "no overflow");
     }
 }

@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod consent;
 mod demo;
+mod deploy_keys;
 mod discovery;
 mod hostile;
 mod instances;

@@ -88,6 +88,29 @@ impl World {
         slug
     }
 
+    /// Registers a deployment of `deployment_type` (`prod`, `dev`, `preview`, `custom`); its name.
+    pub fn deployment(&self, team: &str, project: &str, deployment_type: &str) -> String {
+        let out = self.cli(&[
+            "admin",
+            "deployment",
+            "create",
+            "--team",
+            team,
+            "--project",
+            project,
+            "--type",
+            deployment_type,
+        ]);
+        out["name"].as_str().unwrap().to_owned()
+    }
+
+    /// `admin deploy-key create` with `args`: the output (with the key, shown once).
+    pub fn deploy_key(&self, args: &[&str]) -> Value {
+        let mut full = vec!["admin", "deploy-key", "create", "--name", "CI"];
+        full.extend_from_slice(args);
+        self.cli(&full)
+    }
+
     fn create_app(&self, team: &str, extra: &[&str]) -> App {
         let redirect_uri = format!("https://{}.client.example/callback", unique("app"));
         self.app_with_uris(team, &[&redirect_uri], extra)
