@@ -145,7 +145,7 @@ pub fn delete(
         let role = require_in(conn, &team, name)?;
         let members = roles::holders(conn, role.id)?;
         let keys = roles::keys_using(conn, role.id)?;
-        if !force && !(members.is_empty() && keys.is_empty()) {
+        if !(force || members.is_empty() && keys.is_empty()) {
             return Err(OpError::Conflict(format!(
                 "role {name} is held by {} member(s) and {} deploy key(s); pass --force to take it from them and delete it",
                 members.len(),
