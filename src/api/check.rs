@@ -1,12 +1,14 @@
 //! `POST /v1/check`: authorization decisions for platform backends (SPEC §4). Backends
 //! authenticate with their credentials (HTTP Basic); an invalid or inactive credential under
-//! test is `allowed: false`, never an error.
+//! test is `allowed: false` with `reason: "inactive"`, never an error, and a resource that does
+//! not or cannot exist is `no_such_resource`. The answer is [`Decision`], its `reason` one of
+//! the strings [`Reason`] lists.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::ApiError;
-use crate::authz::{Action, Decision};
+use crate::authz::{Action, Decision, Reason};
 use crate::db::now;
 use crate::domain::{DeploymentName, Slug};
 use crate::http::{AppState, body, text};
@@ -76,22 +78,6 @@ impl TryFrom<CheckRequest> for Question {
     }
 }
 
-#[derive(Serialize)]
-struct CheckResponse {
-    allowed: bool,
-    reason: String,
-}
-
-impl From<Decision> for CheckResponse {
-    fn from(decision: Decision) -> Self {
-        CheckResponse { allowed: decision.allowed, reason: decision.reason }
-    }
-}
-
-fn denied(reason: &str) -> CheckResponse {
-    CheckResponse { allowed: false, reason: reason.to_owned() }
-}
-
 /// Authenticates the backend first (missing or wrong credentials are 401 whatever the body
 /// says), then judges the body. The body is read before anything else all the same, so that
 /// the connection stays usable (actix closes one whose request body was left unread).
@@ -109,8 +95,8 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
         .and_then(|body| Ok(text::json::<CheckRequest>(&body)?))
         .and_then(Question::try_from);
     let (usage, backends, verifier) = (state.usage.clone(), state.backends.clone(), state.verifier.clone());
-    let response = state
-        .db_read(move |conn| -> Result<CheckResponse, ApiError> {
+    let decision = state
+        .db_read(move |conn| -> Result<Decision, ApiError> {
             match client_auth::authenticate_caller(conn, &presented, &backends) {
                 Ok(Caller::Backend) => {}
                 Ok(Caller::App(_)) => {
@@ -120,16 +106,15 @@ async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Paylo
             }
             let question = question?;
             let Some(verified) = verifier.verify(conn, &question.token, now()).map_err(ApiError::internal)? else {
-                return Ok(denied("the credential is invalid, expired or revoked"));
+                return Ok(Reason::Inactive.into());
             };
             usage.note_use(&verified);
             let Some(resource) = &question.resource else {
-                return Ok(decisions::no_such_resource().into());
+                return Ok(Reason::NoSuchResource.into());
             };
-            let decision = decisions::check(conn, &verified, question.action, resource, question.release_id.as_deref())
-                .map_err(ApiError::internal)?;
-            Ok(decision.into())
+            decisions::check(conn, &verified, question.action, resource, question.release_id.as_deref())
+                .map_err(ApiError::internal)
         })
         .await??;
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(response))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(decision))
 }

@@ -3,12 +3,12 @@
 
 mod actions;
 mod decision;
+mod reason;
 mod resource;
 mod statements;
 
 pub use self::actions::{Action, ResourceKind};
-pub use self::decision::{
-    Decision, DeployKeyScope, MemberGrant, Subject, TokenScope, decide, deploy_key_effective_actions,
-};
+pub use self::decision::{DeployKeyGrant, DeployKeyScope, MemberGrant, Subject, TokenScope, decide};
+pub use self::reason::{Decision, Reason};
 pub use self::resource::{DeploymentRef, ProjectRef, Resource};
 pub use self::statements::{CustomRole, Statement};

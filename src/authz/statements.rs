@@ -200,19 +200,6 @@ impl Statement {
             && self.actions.as_ref().is_none_or(|list| list.contains(&action))
             && self.pattern.matches(resource)
     }
-
-    /// Whether this statement is about projects or deployments (deploy keys ignore the rest).
-    pub fn is_below_team(&self) -> bool {
-        self.pattern.kind() != ResourceKind::Team
-    }
-
-    /// The actions this statement names, `"*"` expanded.
-    pub fn actions(&self) -> Vec<Action> {
-        match &self.actions {
-            Some(list) => list.clone(),
-            None => Action::of_kind(self.pattern.kind()).collect(),
-        }
-    }
 }
 
 /// A team's custom role.
@@ -223,16 +210,19 @@ pub struct CustomRole {
 }
 
 impl CustomRole {
-    /// Default deny; a matching deny beats any matching allow within the role.
-    pub fn allows(&self, action: Action, resource: &Resource) -> bool {
-        let mut allowed = false;
+    /// What this role says about `action` on `resource` (SPEC §2): `Deny` when a matching
+    /// statement denies it (deny beats allow inside a role), else `Allow` when one allows it,
+    /// else nothing (default deny is the caller's). A team-level statement speaks only about
+    /// team actions: it never covers a project or deployment action, whatever the resource.
+    pub fn verdict(&self, action: Action, resource: &Resource) -> Option<Effect> {
+        let mut verdict = None;
         for statement in self.statements.iter().filter(|s| s.covers(action, resource)) {
             match statement.effect {
-                Effect::Deny => return false,
-                Effect::Allow => allowed = true,
+                Effect::Deny => return Some(Effect::Deny),
+                Effect::Allow => verdict = Some(Effect::Allow),
             }
         }
-        allowed
+        verdict
     }
 }
 

@@ -108,7 +108,7 @@ impl<'a> Introspection<'a> {
                 project_id: Some(key.project_id),
                 project_slug: Some(&key.project_slug),
                 deployment: key.deployment.as_ref().map(|d| d.name.as_str()),
-                allowed_actions: Some(key.allowed_actions.iter().map(|a| a.as_str()).collect()),
+                allowed_actions: Some(key.allowed_actions().into_iter().map(|a| a.as_str()).collect()),
                 ..base
             },
             Verified::AdminKey(key) => Introspection {

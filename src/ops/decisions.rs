@@ -3,7 +3,7 @@
 
 use diesel::QueryResult;
 
-use crate::authz::{Action, Decision, DeploymentRef, ProjectRef, Resource, decide};
+use crate::authz::{Action, Decision, DeploymentRef, ProjectRef, Reason, Resource, decide};
 use crate::db::DbConnection;
 use crate::db::models::{deployments, projects, teams};
 use crate::domain::{DeploymentName, DeploymentType, Slug};
@@ -45,13 +45,9 @@ pub(crate) fn resolve(conn: &mut DbConnection, name: &ResourceName) -> QueryResu
     })
 }
 
-/// The answer for a resource that does not (or cannot) exist.
-pub fn no_such_resource() -> Decision {
-    Decision { allowed: false, reason: "no such resource".into() }
-}
-
 /// May the live credential `verified` perform `action` on the resource `name`? A resource
-/// that does not exist is a denial, not an error. `release_id` is the request context's.
+/// that does not exist is a denial (`no_such_resource`), not an error. `release_id` is the
+/// request context's.
 pub fn check(
     conn: &mut DbConnection,
     verified: &Verified,
@@ -60,7 +56,7 @@ pub fn check(
     release_id: Option<&str>,
 ) -> QueryResult<Decision> {
     let Some(resource) = resolve(conn, name)? else {
-        return Ok(no_such_resource());
+        return Ok(Reason::NoSuchResource.into());
     };
     let subject = verify::subject(conn, verified)?;
     Ok(decide(&subject, action, &resource, release_id))

@@ -21,10 +21,7 @@ use super::decisions::ResourceName;
 use super::users::require_by_email;
 use super::verify::{self, Verified};
 use super::{OpError, OpResult, projects, rfc3339, teams};
-use crate::authz::{
-    Action, CustomRole, DeploymentRef, ProjectRef, Resource, ResourceKind, Statement, decide,
-    deploy_key_effective_actions,
-};
+use crate::authz::{Action, DeploymentRef, ProjectRef, Resource, ResourceKind, decide};
 use crate::db::models::deploy_keys::{self, KeyListing, ListFor, NewDeployKey};
 use crate::db::models::roles::CustomRoleRow;
 use crate::db::models::{deployments, members};
@@ -410,37 +407,32 @@ pub fn create_for_app(
         }
         let resource = placement.resource();
         let subject = verify::subject(conn, &verified)?;
-        let may = |action: Action| decide(&subject, action, &resource, Some("release")).allowed;
-        if !may(Action::DeployKeyManage) {
+        let may = |action: Action, resource: &Resource| decide(&subject, action, resource, Some("release")).allowed;
+        if !may(Action::DeployKeyManage, &resource) {
             return Err(OpError::Forbidden(format!(
                 "{} may not manage deploy keys here (deployKey:manage)",
                 token.user_email
             )));
         }
         let role = role_in(conn, &placement, params.role.as_ref())?;
-        let custom = role
-            .as_ref()
-            .map(|r| {
-                Statement::parse_all(&r.statements).map(|statements| CustomRole { name: r.name.clone(), statements })
-            })
-            .transpose()?;
-        let base: Vec<Action> = params.actions.0.iter().copied().collect();
-        if let Some(beyond) =
-            deploy_key_effective_actions(&base, custom.as_ref(), &resource).into_iter().find(|a| !may(*a))
-        {
+        let maker = Maker::App { grant_id: token.grant_id, user_id: token.user_id };
+        let created = insert(conn, actor, &placement, params, role.as_ref(), maker)?;
+        // What the new key may do, judged by verification itself; a refusal rolls it back.
+        let Some(Verified::DeployKey(key)) = verify::verify(conn, &created.key, now)? else {
+            return Err(OpError::Internal(anyhow::anyhow!("a deploy key just created does not verify")));
+        };
+        let mut needs: Vec<(Action, Resource)> =
+            key.allowed_actions().into_iter().map(|action| (action, key.acts_at())).collect();
+        if key.deployment.is_none() {
+            needs.push((Action::DeploymentCreate, resource));
+        }
+        if let Some((beyond, _)) = needs.iter().find(|(action, at)| !may(*action, at)) {
             return Err(OpError::Forbidden(format!(
                 "{} may not grant {beyond} here, so neither may a key they mint",
                 token.user_email
             )));
         }
-        insert(
-            conn,
-            actor,
-            &placement,
-            params,
-            role.as_ref(),
-            Maker::App { grant_id: token.grant_id, user_id: token.user_id },
-        )
+        Ok(created)
     })
 }
 

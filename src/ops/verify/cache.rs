@@ -200,6 +200,7 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authz::{Action, ProjectRef, Resource, decide};
     use crate::db::fixture::{DEPLOY_KEY, Fixture, PROJECT_TOKEN};
     use crate::tokens::SecretHash;
 
@@ -248,6 +249,41 @@ mod tests {
         log(&mut f, None);
         assert!(!live(&verifier, &mut f, PROJECT_TOKEN));
         assert!(!live(&verifier, &mut f, DEPLOY_KEY), "the deploy key dies with its grant");
+    }
+
+    /// What the decision about `action` on the fixture key's own deployment says, from the
+    /// verifier's answer.
+    fn key_reason(verifier: &Verifier, f: &mut Fixture, action: Action) -> String {
+        let verified = verifier.verify(&mut f.conn, DEPLOY_KEY, at(1)).unwrap().expect("live key");
+        let subject = crate::ops::verify::subject(&mut f.conn, &verified).unwrap();
+        let Verified::DeployKey(key) = &*verified else { panic!("a deploy key") };
+        let project = ProjectRef { id: key.project_id, slug: key.project_slug.clone() };
+        let own = Resource::Deployment { team_id: 1, project, deployment: key.deployment.clone().unwrap() };
+        decide(&subject, action, &own, None).reason.to_string()
+    }
+
+    #[test]
+    fn a_deploy_keys_role_travels_with_the_kept_answer_and_its_edits_are_seen() {
+        let mut f = Fixture::seeded();
+        f.exec(
+            r#"UPDATE custom_roles SET statements = '[{"effect":"allow","actions":["env:view"],"resource":"project:*:deployment:*"}]';
+               UPDATE deploy_keys SET custom_role_id = 1"#,
+        );
+        let verifier = Verifier::new(&f.url, 16);
+        assert_eq!(key_reason(&verifier, &mut f, Action::EnvView), "allowed_by_role:auditor");
+        assert_eq!(key_reason(&verifier, &mut f, Action::DeploymentView), "allowed_by_key_actions");
+        f.exec(
+            r#"DROP TRIGGER custom_roles_changed;
+               UPDATE custom_roles SET statements = '[{"effect":"deny","actions":"*","resource":"project:*:deployment:*"}]'"#,
+        );
+        assert_eq!(
+            key_reason(&verifier, &mut f, Action::EnvView),
+            "allowed_by_role:auditor",
+            "the role kept in memory"
+        );
+        log(&mut f, None);
+        assert_eq!(key_reason(&verifier, &mut f, Action::EnvView), "denied_by_role:auditor", "the edited role");
+        assert_eq!(key_reason(&verifier, &mut f, Action::DeploymentView), "denied_by_role:auditor");
     }
 
     #[test]

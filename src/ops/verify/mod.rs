@@ -13,8 +13,8 @@ use diesel::QueryResult;
 use time::PrimitiveDateTime;
 
 use crate::authz::{
-    Action, CustomRole, DeployKeyScope, DeploymentRef, MemberGrant, ProjectRef, Resource, Statement, Subject,
-    TokenScope, deploy_key_effective_actions,
+    Action, CustomRole, DeployKeyGrant, DeployKeyScope, DeploymentRef, MemberGrant, ProjectRef, Resource, Statement,
+    Subject, TokenScope,
 };
 
 use crate::db::DbConnection;
@@ -49,20 +49,42 @@ pub struct AppToken {
     pub grant_created_at: PrimitiveDateTime,
 }
 
-/// A live deploy key, with its effective actions.
+/// A live deploy key: what it is, and what decisions judge it by (its actions and custom role,
+/// matched against the real resource of each request: SPEC §3).
 #[derive(Debug, Clone)]
 pub struct DeployKey {
     pub id: i64,
     pub name: String,
-    pub team_id: i64,
     pub team_slug: String,
     pub project_id: i64,
     pub project_slug: String,
     /// `None` for a preview deploy key (`preview:<team>:<project>`).
     pub deployment: Option<DeploymentRef>,
-    pub allowed_actions: BTreeSet<Action>,
+    pub grant: DeployKeyGrant,
     pub created_at: PrimitiveDateTime,
     pub expires_at: Option<PrimitiveDateTime>,
+}
+
+impl DeployKey {
+    /// The key's effective allowed actions (SPEC §4: "after the custom role") on its
+    /// deployment. A preview deploy key has no deployment of its own: its actions are those on
+    /// an unnamed preview deployment of its project, which the role's `name=` selectors cannot
+    /// match — decisions about a real preview deployment do apply them.
+    pub fn allowed_actions(&self) -> Vec<Action> {
+        self.grant.effective_actions(&self.acts_at())
+    }
+
+    /// Where [`Self::allowed_actions`] are judged: the key's deployment, or an unnamed preview
+    /// deployment of its project.
+    pub fn acts_at(&self) -> Resource {
+        let deployment = self.deployment.clone().unwrap_or(DeploymentRef {
+            id: 0,
+            name: String::new(),
+            deployment_type: DeploymentType::Preview,
+        });
+        let project = ProjectRef { id: self.project_id, slug: self.project_slug.clone() };
+        Resource::Deployment { team_id: self.grant.team_id, project, deployment }
+    }
 }
 
 /// A deployment's admin key.
@@ -107,7 +129,7 @@ impl Verified {
     pub fn team_id(&self) -> i64 {
         match self {
             Verified::AppToken(t) => t.team_id,
-            Verified::DeployKey(k) => k.team_id,
+            Verified::DeployKey(k) => k.grant.team_id,
             Verified::AdminKey(k) => k.team_id,
         }
     }
@@ -125,6 +147,13 @@ fn deployment_ref(id: i64, name: String, deployment_type: &str) -> DeploymentRef
 /// parses (impossible short of manual edits) grants nothing rather than failing the request.
 pub(crate) fn custom_role(name: String, statements: &str) -> CustomRole {
     CustomRole { name, statements: Statement::parse_all(statements).unwrap_or_default() }
+}
+
+/// Whether a deploy key's stored actions are the SPEC §3 defaults, which a key created without
+/// an action list is given.
+fn is_default(actions: &BTreeSet<Action>) -> bool {
+    actions.len() == Action::DEPLOY_KEY_DEFAULTS.len()
+        && Action::DEPLOY_KEY_DEFAULTS.iter().all(|a| actions.contains(a))
 }
 
 /// Whether `presented` is a live credential at `now`, and what it is, read from the database.
@@ -187,19 +216,12 @@ fn verify_credential(
                 (Some(id), Some(name), Some(t)) => Some(deployment_ref(id, name, &t)),
                 _ => None,
             };
-            let project = ProjectRef { id: row.key.project_id, slug: row.project_slug.clone() };
-            // A preview deploy key acts on its project's preview deployments: its role's
-            // statements are matched against such a deployment.
-            let context = Resource::Deployment {
-                team_id: row.team_id,
-                project,
-                deployment: deployment.clone().unwrap_or(DeploymentRef {
-                    id: 0,
-                    name: String::new(),
-                    deployment_type: DeploymentType::Preview,
-                }),
+            let scope = match &deployment {
+                Some(d) => DeployKeyScope::Deployment { project_id: row.key.project_id, deployment_id: d.id },
+                None => DeployKeyScope::PreviewProject { project_id: row.key.project_id },
             };
-            let base: Vec<Action> = row.key.allowed_actions.split_whitespace().filter_map(|a| a.parse().ok()).collect();
+            let actions: BTreeSet<Action> =
+                row.key.allowed_actions.split_whitespace().filter_map(|a| a.parse().ok()).collect();
             let role = match (row.role_name, row.role_statements) {
                 (Some(name), Some(statements)) => Some(custom_role(name, &statements)),
                 _ => None,
@@ -207,12 +229,17 @@ fn verify_credential(
             Verified::DeployKey(DeployKey {
                 id: row.key.id,
                 name: row.key.name,
-                team_id: row.team_id,
                 team_slug: row.team_slug,
                 project_id: row.key.project_id,
                 project_slug: row.project_slug,
                 deployment,
-                allowed_actions: deploy_key_effective_actions(&base, role.as_ref(), &context),
+                grant: DeployKeyGrant {
+                    team_id: row.team_id,
+                    scope,
+                    default_actions: is_default(&actions),
+                    actions,
+                    role,
+                },
                 created_at: row.key.created_at,
                 expires_at: row.key.expires_at,
             })
@@ -248,14 +275,39 @@ pub fn subject(conn: &mut DbConnection, verified: &Verified) -> QueryResult<Subj
                 None => TokenScope::Team,
             },
         }),
-        Verified::DeployKey(key) => Subject::DeployKey {
-            team_id: key.team_id,
-            scope: match &key.deployment {
-                Some(d) => DeployKeyScope::Deployment(d.id),
-                None => DeployKeyScope::PreviewProject(key.project_id),
-            },
-            actions: key.allowed_actions.clone(),
-        },
+        Verified::DeployKey(key) => Subject::DeployKey(key.grant.clone()),
         Verified::AdminKey(key) => Subject::AdminKey { team_id: key.team_id, deployment_id: key.deployment.id },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::fixture::{DEPLOY_KEY, Fixture};
+
+    fn allowed_actions(f: &mut Fixture) -> Vec<&'static str> {
+        let Some(Verified::DeployKey(key)) = verify(&mut f.conn, DEPLOY_KEY, crate::db::now()).unwrap() else {
+            panic!("a live deploy key");
+        };
+        key.allowed_actions().into_iter().map(Action::as_str).collect()
+    }
+
+    #[test]
+    fn a_deploy_keys_allowed_actions_are_its_own_after_its_role() {
+        let mut f = Fixture::seeded();
+        assert_eq!(allowed_actions(&mut f), ["deployment:view"]);
+        f.exec(
+            r#"UPDATE custom_roles SET statements = '[
+                   {"effect":"allow","actions":["env:view","logs:view"],"resource":"project:slug=web:deployment:name=acme-web-prod"},
+                   {"effect":"allow","actions":["project:view"],"resource":"project:id=1"},
+                   {"effect":"deny","actions":["logs:view"],"resource":"project:*:deployment:type=prod"},
+                   {"effect":"allow","actions":["data:view"],"resource":"project:*:deployment:type=preview"},
+                   {"effect":"allow","actions":"*","resource":"team"}]';
+               UPDATE deploy_keys SET custom_role_id = 1"#,
+        );
+        assert_eq!(allowed_actions(&mut f), ["project:view", "deployment:view", "env:view"]);
+        // As a preview deploy key of the project: `name=` cannot match, `type=` can.
+        f.exec("UPDATE deploy_keys SET deployment_id = NULL, token_prefix = 'preview:acme:web'");
+        assert_eq!(allowed_actions(&mut f), ["project:view", "deployment:view", "data:view"]);
+    }
 }
