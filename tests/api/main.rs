@@ -21,5 +21,6 @@ mod logout;
 mod pages;
 mod races;
 mod refresh;
+mod roles;
 mod shutdown;
 mod token;

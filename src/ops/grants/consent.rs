@@ -3,11 +3,12 @@
 use serde_json::json;
 
 use super::{GrantPolicy, check_unverified_limit, refuse};
-use crate::authz::{Action, MemberGrant, ProjectRef, Resource, TokenScope, decide};
+use crate::authz::{Action, ProjectRef, Resource, decide};
 use crate::db::DbConnection;
 use crate::db::models::apps::App;
-use crate::db::models::{codes, members, projects as project_rows, roles, teams};
-use crate::domain::{DisplayName, MemberRole, Scope, Slug};
+use crate::db::models::{codes, projects as project_rows, teams};
+use crate::domain::{DisplayName, Scope, Slug};
+use crate::ops::access;
 use crate::ops::audit::{self, Actor, Event};
 use crate::ops::{OpError, OpResult, projects};
 use crate::tokens::{SecretHash, generate_secret};
@@ -30,29 +31,6 @@ pub struct Approval<'a> {
     pub code_challenge: Option<&'a str>,
 }
 
-/// The user's authority in a team as a decision subject (scope: the whole team).
-fn member_subject(conn: &mut DbConnection, member: &members::Member) -> OpResult<crate::authz::Subject> {
-    let role = MemberRole::from_stored(&member.role);
-    let custom_roles = if role == MemberRole::Custom {
-        roles::for_member(conn, member.id)?
-            .into_iter()
-            .map(|r| crate::authz::CustomRole {
-                name: r.name,
-                statements: crate::authz::Statement::parse_all(&r.statements).unwrap_or_default(),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(crate::authz::Subject::AppToken(MemberGrant {
-        team_id: member.team_id,
-        role,
-        custom_roles,
-        project_admin_of: members::project_admin_of(conn, member.id)?,
-        scope: TokenScope::Team,
-    }))
-}
-
 /// Records the user's approval and returns a fresh authorization code. Checks, on the server,
 /// that the user belongs to the team (and may see or create the project), and refuses early
 /// when the unverified-app team limit is already reached (redemption enforces it, under the
@@ -64,9 +42,8 @@ pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, poli
         let now = crate::db::now();
         let team = teams::find_by_slug(conn, approval.team.as_str())?
             .ok_or_else(|| refuse("you are not a member of that team"))?;
-        let member = members::find(conn, team.id, approval.user_id)?
+        let subject = access::member(conn, approval.user_id, team.id)?
             .ok_or_else(|| refuse("you are not a member of that team"))?;
-        let subject = member_subject(conn, &member)?;
         check_unverified_limit(conn, approval.app, team.id, policy)?;
 
         let project = match (&approval.project, approval.scope) {
