@@ -397,3 +397,50 @@ fn race_wrong_clients_and_wrong_verifiers_around_the_real_redemption_change_noth
         assert!(world.is_active(&backend, &token), "a failed presentation revoked the real grant");
     }
 }
+
+/// Keys minted through a token while its user is being removed: every mint either is refused or
+/// yields a key that ends with the grant — none outlives the removal — and none fails with a 5xx.
+#[test]
+fn deploy_keys_minted_while_the_member_is_removed_all_end() {
+    let mut minted = 0;
+    for round in 0..3u64 {
+        let world = World::new();
+        let (_, team, project) = world.owner_with_project();
+        let app = world.app(&team);
+        let backend = world.backend();
+        let deployment = world.deployment(&team, &project, "dev");
+        let member = world.user();
+        world.member(&team, &member, "admin");
+        let token = world.access_token(&member, &app, Grant::Project { team: &team, project: &project });
+        let barrier = Barrier::new(9);
+        let keys: Vec<String> = std::thread::scope(|s| {
+            let minters: Vec<_> = (0..8u64)
+                .map(|i| {
+                    let (world, token, deployment, barrier) = (&world, &token, &deployment, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        std::thread::sleep(Duration::from_millis(i * (2 + round)));
+                        let response = http()
+                            .post(world.url("/v1/deploy_keys"))
+                            .bearer_auth(token)
+                            .json(&serde_json::json!({ "name": "racing", "deployment": deployment }))
+                            .send()
+                            .unwrap();
+                        let status = response.status();
+                        assert!(status == 201 || status == 401 || status == 403, "mint answered {status}");
+                        (status == 201).then(|| response.json::<Value>().unwrap()["key"].as_str().unwrap().to_owned())
+                    })
+                })
+                .collect();
+            barrier.wait();
+            std::thread::sleep(Duration::from_millis(5));
+            cli(&world.db.url, &["admin", "member", "remove", "--team", &team, "--email", &member]).unwrap();
+            minters.into_iter().filter_map(|m| m.join().unwrap()).collect()
+        });
+        for key in &keys {
+            assert!(!world.is_active(&backend, key), "round {round}: a key minted during the removal survived it");
+        }
+        minted += keys.len();
+    }
+    assert!(minted > 0, "the removal must race real mints (it starts a process; the first mints start at once)");
+}
