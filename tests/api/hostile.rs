@@ -467,6 +467,73 @@ fn nul_wrong_types_and_hostile_headers_under_v1_get_the_api_envelope() {
 }
 
 #[test]
+fn hostile_deploy_key_requests_get_the_api_envelope_and_write_nothing() {
+    let scene = Scene::new();
+    let Scene { world, email, team, project, app } = &scene;
+    let deployment = world.deployment(team, project, "dev");
+    let token = world.access_token(email, app, Grant::Project { team, project });
+    let client = http();
+    let mint = |body: Vec<u8>| {
+        client
+            .post(world.url("/v1/deploy_keys"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .unwrap()
+    };
+    let valid =
+        json!({ "name": "CI", "deployment": deployment, "actions": ["logs:view"], "role": "ci", "expires_in": 3600 });
+    let strings = ["\u{0}", "a\u{0}b", "\u{1}", "\r\n", "\u{7f}", "\u{1b}[31m"];
+    for pointer in ["/name", "/deployment", "/actions/0", "/role"] {
+        for bad in strings {
+            let mut body = valid.clone();
+            *body.pointer_mut(pointer).unwrap() = json!(bad);
+            assert_refused(
+                Area::Api,
+                mint(body.to_string().into_bytes()),
+                &format!("/v1/deploy_keys {pointer}={bad:?}"),
+            );
+        }
+        for wrong in [json!(1), json!(true), json!([]), json!({}), json!(1.5)] {
+            let mut body = valid.clone();
+            *body.pointer_mut(pointer).unwrap() = wrong.clone();
+            assert_refused(
+                Area::Api,
+                mint(body.to_string().into_bytes()),
+                &format!("/v1/deploy_keys {pointer}={wrong}"),
+            );
+        }
+        for big in oversized() {
+            let mut body = valid.clone();
+            *body.pointer_mut(pointer).unwrap() = json!(big);
+            assert_refused(Area::Api, mint(body.to_string().into_bytes()), &format!("{pointer}=<{} bytes>", big.len()));
+        }
+    }
+    for expires_in in [json!(-1), json!(1e30), json!("3600"), json!(i64::MAX)] {
+        let mut body = valid.clone();
+        body["expires_in"] = expires_in.clone();
+        assert_refused(Area::Api, mint(body.to_string().into_bytes()), &format!("expires_in={expires_in}"));
+    }
+    for body in [&b"{"[..], b"", b"[]", b"\x00", b"{\"name\": \"\xff\"}", &vec![b' '; 64 * 1024]] {
+        assert_refused(
+            Area::Api,
+            mint(body.to_vec()),
+            &format!("body {:?}", String::from_utf8_lossy(&body[..body.len().min(20)])),
+        );
+    }
+    for path in ["/v1/deploy_keys/abc", "/v1/deploy_keys/%00", "/v1/deploy_keys/99999999999999999999999"] {
+        let response = client.delete(world.url(path)).bearer_auth(&token).send().unwrap();
+        assert_refused(Area::Api, response, path);
+    }
+    assert_eq!(
+        world.cli(&["admin", "deploy-key", "list", "--team", team])["deploy_keys"],
+        json!([]),
+        "nothing written"
+    );
+}
+
+#[test]
 fn an_out_of_range_loopback_port_is_no_redirect_target() {
     let Scene { world, email, team, .. } = Scene::new();
     let public = world.app_with_uris(&team, &["http://127.0.0.1/cb"], &["--public"]);
