@@ -108,7 +108,7 @@ async fn run(
 enum Area {
     /// The token, introspection and revocation endpoints: RFC 6749 error JSON.
     Protocol,
-    /// `/v1`, `/.well-known` and other machine paths: `{"code", "message"}`.
+    /// `/v1`, `/.well-known` and other machine paths: `{"error": {"code", "message"}}`.
     Api,
     /// What people's browsers reach, `/oauth/authorize` included: an HTML page.
     Page,

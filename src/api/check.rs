@@ -6,8 +6,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::ApiError;
+use super::error::ErrorBody;
 use crate::authz::{Action, Decision, Reason};
 use crate::db::now;
 use crate::domain::{DeploymentName, Slug};
@@ -22,26 +24,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/check").post(check));
 }
 
-#[derive(Deserialize)]
+/// What to decide: may `token` perform `action` on `resource`?
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckRequest {
+pub(super) struct CheckRequest {
+    /// Any credential of SPEC §3.
     token: String,
+    /// An action of the vocabulary (SPEC §2), e.g. `deployment:deploy`.
     action: String,
     resource: ResourceRequest,
     #[serde(default)]
     context: Option<Context>,
 }
 
-#[derive(Deserialize)]
+/// `{"team"}`, `{"team", "project"}` (slugs) or `{"deployment"}` (name).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResourceRequest {
+pub(super) struct ResourceRequest {
     team: Option<String>,
     project: Option<String>,
     deployment: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-struct Context {
+/// Facts about the request being decided.
+#[derive(Deserialize, Default, ToSchema)]
+pub(super) struct Context {
+    /// The release being promoted (`releases:promote` by a deploy key needs one).
     release_id: Option<String>,
 }
 
@@ -81,7 +89,26 @@ impl TryFrom<CheckRequest> for Question {
 /// Authenticates the backend first (missing or wrong credentials are 401 whatever the body
 /// says), then judges the body. The body is read before anything else all the same, so that
 /// the connection stays usable (actix closes one whose request body was left unread).
-async fn check(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/v1/check",
+    operation_id = "check",
+    tag = "decisions",
+    request_body = CheckRequest,
+    responses(
+        (status = 200, description = "The decision; an invalid or inactive credential is `allowed: false`", body = Decision),
+        (status = 400, description = "Malformed body or unknown action", body = ErrorBody),
+        (status = 401, description = "Missing or wrong backend credentials", body = ErrorBody),
+        (status = 403, description = "An OAuth application's credentials", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+    ),
+    security(("backend" = [])),
+)]
+pub(super) async fn check(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let body = body::read(&req, payload, BODY_LIMIT).await;
     let presented = match client_auth::basic(&req) {
         Ok(Some((id, secret))) => Presented::Basic { id, secret },

@@ -11,16 +11,20 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::ApiError;
 use super::auth::{bearer, bearer_token};
+use super::error::ErrorBody;
 use crate::authz::{Action, Resource, decide};
 use crate::db::DbConnection;
 use crate::domain::{DeploymentName, DisplayName, RoleName, Slug};
 use crate::http::{AppState, body, client_ip, text};
 use crate::ops::access;
 use crate::ops::decisions::ResourceName;
-use crate::ops::deploy_keys::{self, ExpiresIn, KeyActions, KeyOut, KeyTarget, NewKeyParams};
+use crate::ops::deploy_keys::{
+    self, CreatedKeyOut, ExpiresIn, KeyActions, KeyOut, KeyTarget, NewKeyParams, RevokedKeyOut,
+};
 use crate::ops::verify::{self, AppToken, Verified};
 use crate::ops::{Actor, OpError};
 
@@ -31,9 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/v1/deploy_keys/{id}").delete(revoke));
 }
 
-#[derive(Deserialize)]
+/// A deploy key to mint through a project token (give `deployment` or `"preview": true`).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateRequest {
+pub(super) struct CreateRequest {
     name: String,
     /// A deployment of the token's project.
     deployment: Option<String>,
@@ -44,6 +49,7 @@ struct CreateRequest {
     actions: Option<Vec<String>>,
     role: Option<String>,
     /// Seconds from now, at least 1800.
+    #[schema(minimum = 1800)]
     expires_in: Option<i64>,
 }
 
@@ -81,7 +87,28 @@ fn params(request: CreateRequest, token: &AppToken) -> Result<NewKeyParams, ApiE
     })
 }
 
-async fn create(req: HttpRequest, state: web::Data<AppState>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/v1/deploy_keys",
+    operation_id = "createDeployKey",
+    tag = "deploy keys",
+    request_body = CreateRequest,
+    responses(
+        (status = 201, description = "The key, shown once", body = CreatedKeyOut),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or inactive credential", body = ErrorBody),
+        (status = 403, description = "Not a project token, or its user may not grant this", body = ErrorBody),
+        (status = 404, description = "No such deployment or role", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 422, description = "Invalid name, actions or expiry", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let body = body::read(&req, payload, BODY_LIMIT).await;
     let verified = bearer(&req, &state).await?;
     let token = app_token(&verified)?;
@@ -98,8 +125,8 @@ async fn create(req: HttpRequest, state: web::Data<AppState>, payload: web::Payl
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(created))
 }
 
-#[derive(Serialize)]
-struct KeyList {
+#[derive(Serialize, ToSchema)]
+pub(super) struct KeyList {
     deploy_keys: Vec<KeyOut>,
 }
 
@@ -116,7 +143,19 @@ fn token_project(conn: &mut DbConnection, token: &AppToken) -> Result<Resource, 
     access::resource(conn, &ResourceName::Project(Slug::parse(&token.team_slug)?, Slug::parse(project)?))
 }
 
-async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/v1/deploy_keys",
+    operation_id = "listDeployKeys",
+    tag = "deploy keys",
+    responses(
+        (status = 200, description = "The token's project's keys, newest first", body = KeyList),
+        (status = 401, description = "Missing or inactive credential", body = ErrorBody),
+        (status = 403, description = "Not a project token, or its user may not view keys", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let verified = bearer(&req, &state).await?;
     app_token(&verified)?;
     let keys = state
@@ -133,7 +172,21 @@ async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(keys))
 }
 
-async fn revoke(
+#[utoipa::path(
+    delete,
+    path = "/v1/deploy_keys/{id}",
+    operation_id = "revokeDeployKey",
+    tag = "deploy keys",
+    params(("id" = i64, Path, description = "The key's id")),
+    responses(
+        (status = 200, description = "Revoked (or already revoked)", body = RevokedKeyOut),
+        (status = 401, description = "Missing or inactive credential", body = ErrorBody),
+        (status = 403, description = "Its user may not manage this key", body = ErrorBody),
+        (status = 404, description = "No such key in the token's project", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -1,14 +1,30 @@
-//! Errors of the JSON API: `{"code", "message"}` with the matching status. Server faults get
-//! a generic message; their cause is logged once.
+//! Errors of the JSON API: `{"error": {"code", "message"}}` with the matching status. Server
+//! faults get a generic message; their cause is logged once.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::http::DbError;
 use crate::http::text::Malformed;
 use crate::ops::OpError;
+
+/// The one error envelope of `/v1`: `{"error": {"code", "message"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    /// Stable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
+    /// `conflict`, `invalid`, `payload_too_large`, `internal`.
+    code: &'static str,
+    /// For people.
+    message: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -105,6 +121,6 @@ impl ResponseError for ApiError {
             ApiError::Internal(_) => "internal error".to_owned(),
             other => other.to_string(),
         };
-        response.json(json!({ "code": self.code(), "message": message }))
+        response.json(ErrorBody { error: ErrorDetail { code: self.code(), message } })
     }
 }

@@ -5,6 +5,7 @@ mod check;
 mod deploy_keys;
 pub mod error;
 mod health;
+mod openapi;
 mod token_details;
 
 pub use self::error::ApiError;
@@ -14,4 +15,5 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     token_details::configure(cfg);
     check::configure(cfg);
     deploy_keys::configure(cfg);
+    openapi::configure(cfg);
 }

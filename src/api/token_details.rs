@@ -2,9 +2,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::ApiError;
 use super::auth::bearer;
+use super::error::ErrorBody;
 use crate::http::AppState;
 use crate::ops::verify::Verified;
 
@@ -12,9 +14,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/v1/token_details").get(token_details));
 }
 
-#[derive(Serialize)]
+/// What a credential is (SPEC §4).
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TokenDetails {
+pub(super) struct TokenDetails {
+    /// `projectToken`, `teamToken`, `deployKey` or `adminKey`.
     #[serde(rename = "type")]
     kind: &'static str,
     id: i64,
@@ -68,7 +72,18 @@ impl From<&Verified> for TokenDetails {
     }
 }
 
-async fn token_details(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/v1/token_details",
+    operation_id = "getTokenDetails",
+    tag = "credentials",
+    responses(
+        (status = 200, description = "The presented credential", body = TokenDetails),
+        (status = 401, description = "Missing, invalid or inactive credential", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(super) async fn token_details(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let verified = bearer(&req, &state).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenDetails::from(&*verified)))
 }

@@ -114,9 +114,16 @@ impl Serialize for Reason {
 }
 
 /// An answer: allowed or not, and why. `allowed` always agrees with [`Reason::allows`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Decision {
     pub allowed: bool,
+    /// Machine-readable: `allowed_by_default_actions`, `allowed_by_key_actions`,
+    /// `allowed_by_role:<name>`, `allowed_by_preview_deploy_key`, `allowed_by_admin_key`,
+    /// `allowed_by_team_admin`, `allowed_by_project_admin`, `allowed_by_developer_role`,
+    /// `inactive`, `no_such_resource`, `other_team`, `wrong_resource_kind`, `not_in_scope`,
+    /// `never_delegated`, `denied_by_role:<name>`, `not_allowed_by_role`,
+    /// `not_allowed_by_developer_role`, `not_in_key_actions`, `release_id_required`.
+    #[schema(value_type = String, example = "allowed_by_default_actions")]
     pub reason: Reason,
 }
 

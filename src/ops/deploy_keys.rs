@@ -113,7 +113,7 @@ pub struct NewKeyParams {
 }
 
 /// A key as listed (never its secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KeyOut {
     pub id: i64,
     pub name: String,
@@ -141,6 +141,7 @@ pub struct KeyOut {
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
     /// `active`, `expired`, `revoked`, or `grant_ended` (its grant was revoked).
+    #[schema(value_type = String)]
     pub status: &'static str,
     #[serde(skip)]
     pub project_id: i64,
@@ -206,7 +207,7 @@ impl KeyOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedKeyOut {
     /// The whole credential, shown once; only its hash is stored.
     pub key: String,
@@ -491,7 +492,7 @@ pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: i64) -> OpResult<Revok
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RevokedKeyOut {
     pub id: i64,
     pub revoked: bool,

@@ -78,7 +78,7 @@ fn unknown_paths_are_404_in_the_shape_of_their_area() {
     let world = World::new();
     let api = http().get(world.url("/v1/nothing")).send().unwrap();
     assert_eq!(api.status(), 404);
-    assert_eq!(api.json::<Value>().unwrap()["code"], "not_found");
+    assert_eq!(api.json::<Value>().unwrap()["error"]["code"], "not_found");
     let page = http().get(world.url("/nothing")).send().unwrap();
     assert_eq!(page.status(), 404);
     assert!(page.text().unwrap().contains("Not found"));
@@ -96,7 +96,7 @@ fn known_paths_asked_with_another_method_are_405_with_allow_in_the_shape_of_thei
     }
     let api = http().delete(world.url("/v1/token_details")).send().unwrap();
     assert_eq!((api.status().as_u16(), api.headers()["allow"].to_str().unwrap()), (405, "GET"));
-    assert_eq!(api.json::<Value>().unwrap()["code"], "method_not_allowed");
+    assert_eq!(api.json::<Value>().unwrap()["error"]["code"], "method_not_allowed");
     let metadata = http().post(world.url("/.well-known/oauth-authorization-server")).send().unwrap();
     assert_eq!(metadata.status(), 405);
     // The authorization endpoint serves both methods; a page path answers with a page.

@@ -44,7 +44,7 @@ fn incompressible(len: usize) -> String {
 enum Area {
     /// `{"error", "error_description"}`, `Cache-Control: no-store`.
     OAuth,
-    /// `{"code", "message"}`.
+    /// `{"error": {"code", "message"}}`.
     Api,
     /// An HTML error page.
     Page,
@@ -77,11 +77,11 @@ fn assert_shape(area: Area, response: Response, what: &str) {
             assert_eq!(cache_control.as_deref(), Some("no-store"), "{what}");
             let json: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}: {body}"));
             let keys: &[&str] = match area {
-                Area::OAuth => &["error", "error_description"],
-                _ => &["code", "message"],
+                Area::OAuth => &["/error", "/error_description"],
+                _ => &["/error/code", "/error/message"],
             };
             for key in keys {
-                assert!(json[key].is_string(), "{what}: no {key:?} in {body}");
+                assert!(json.pointer(key).is_some_and(Value::is_string), "{what}: no {key:?} in {body}");
             }
         }
         Area::Page => {
