@@ -31,6 +31,7 @@ pub(super) struct CheckRequest {
     /// Any credential of SPEC §3.
     token: String,
     /// An action of the vocabulary (SPEC §2), e.g. `deployment:deploy`.
+    #[schema(schema_with = super::openapi::action)]
     action: String,
     resource: ResourceRequest,
     #[serde(default)]

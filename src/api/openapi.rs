@@ -6,10 +6,12 @@ use std::sync::OnceLock;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, web};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{check, deploy_keys, token_details};
+use crate::authz::Action;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +45,11 @@ impl Modify for SecuritySchemes {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("portcullis_session"))),
         );
     }
+}
+
+/// An action name (SPEC §2): a string enum of the whole vocabulary.
+pub(super) fn action() -> Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(Action::ALL.iter().map(|a| a.as_str()))).build()
 }
 
 /// The document, rendered once.
