@@ -286,11 +286,14 @@ fn create_key(
     let role = match draft.role.as_str() {
         "" => Some(None),
         name => match RoleName::parse(name) {
-            Ok(role) if roles::show(conn, slug, &role).is_ok() => Some(Some(role)),
-            Ok(role) => {
-                errors.add("role", format!("This team has no role named {role}."));
-                None
-            }
+            Ok(role) => match roles::show(conn, slug, &role) {
+                Ok(_) => Some(Some(role)),
+                Err(OpError::NotFound(_)) => {
+                    errors.add("role", format!("This team has no role named {role}."));
+                    None
+                }
+                Err(other) => return Err(other),
+            },
             Err(e) => {
                 errors.add("role", e.0);
                 None
