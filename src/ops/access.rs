@@ -31,23 +31,34 @@ pub fn member(conn: &mut DbConnection, user_id: i64, team_id: i64) -> OpResult<O
     })))
 }
 
+/// A member's standing read once, for a page that makes many decisions at one point in time
+/// (a list with a Revoke per row, the targets a form offers).
+pub struct Standing(Subject);
+
+impl Standing {
+    /// Whether the member may perform `action` on `resource` (SPEC §2, via `authz::decide`).
+    pub fn may(&self, action: Action, resource: &Resource) -> bool {
+        decide(&self.0, action, resource, None).allowed
+    }
+}
+
+/// The standing of `user_id` in `team_id`, or `None` when they are not a member.
+pub fn standing(conn: &mut DbConnection, user_id: i64, team_id: i64) -> OpResult<Option<Standing>> {
+    Ok(member(conn, user_id, team_id)?.map(Standing))
+}
+
 /// Whether `user_id` may perform `action` on `resource` now.
 pub fn may(conn: &mut DbConnection, user_id: i64, action: Action, resource: &Resource) -> OpResult<bool> {
-    Ok(member(conn, user_id, resource.team_id())?
-        .is_some_and(|subject| decide(&subject, action, resource, None).allowed))
+    Ok(standing(conn, user_id, resource.team_id())?.is_some_and(|standing| standing.may(action, resource)))
 }
 
 /// [`may`], as an error: `NotFound` for someone outside the team (a team one cannot see does
 /// not exist for them), `Forbidden` for a member without the right.
 pub fn require(conn: &mut DbConnection, user_id: i64, action: Action, resource: &Resource) -> OpResult<()> {
-    let Some(subject) = member(conn, user_id, resource.team_id())? else {
+    let Some(standing) = standing(conn, user_id, resource.team_id())? else {
         return Err(OpError::NotFound("no such team".into()));
     };
-    if decide(&subject, action, resource, None).allowed {
-        Ok(())
-    } else {
-        Err(OpError::Forbidden(format!("you may not {action} here")))
-    }
+    if standing.may(action, resource) { Ok(()) } else { Err(OpError::Forbidden(format!("you may not {action} here"))) }
 }
 
 /// The named resource as it is now; `NotFound` when it does not exist.

@@ -3,6 +3,7 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, projects, signing, teams};
+use crate::authz::{DeploymentRef, ProjectRef, Resource};
 use crate::db::models::deployments::{self, NewDeployment};
 use crate::db::{DbConnection, now};
 use crate::domain::{DeploymentName, DeploymentType, Slug};
@@ -85,4 +86,22 @@ fn unused_name(conn: &mut DbConnection) -> OpResult<DeploymentName> {
         }
     }
     Err(OpError::Conflict("could not find a free deployment name; pass --name".into()))
+}
+
+/// Every deployment of a team as the decisions see it (SPEC §2), by project slug then name.
+pub fn resources_in(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<Resource>> {
+    deployments::list_for_team(conn, team_id)?
+        .into_iter()
+        .map(|(deployment, project_id, project_slug)| {
+            Ok(Resource::Deployment {
+                team_id,
+                project: ProjectRef { id: project_id, slug: project_slug },
+                deployment: DeploymentRef {
+                    id: deployment.id,
+                    deployment_type: DeploymentType::parse(&deployment.deployment_type)?,
+                    name: deployment.name,
+                },
+            })
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ use super::pages::ErrorPage;
 use crate::http::DbError;
 use crate::http::middleware::RequestId;
 use crate::http::text::Malformed;
+use crate::ops::OpError;
 
 #[derive(Debug)]
 pub struct PageError {
@@ -49,6 +50,19 @@ impl PageError {
     /// Adapter for `map_err` on request input refused at the text boundary: 400.
     pub fn malformed(req: &HttpRequest) -> impl FnOnce(Malformed) -> PageError + '_ {
         move |malformed| PageError::bad_request(req, malformed.0)
+    }
+
+    /// Adapter for `map_err` on use cases: what the caller may not see is not found, what they
+    /// may not do is forbidden (with the reason), anything else is a server fault.
+    pub fn op(req: &HttpRequest) -> impl FnOnce(OpError) -> PageError + '_ {
+        move |error| match error {
+            OpError::NotFound(_) => PageError::not_found(req),
+            OpError::Forbidden(reason) => {
+                PageError::forbidden(req, format!("You are not allowed to do that: {reason}."))
+            }
+            OpError::Invalid(message) | OpError::Conflict(message) => PageError::bad_request(req, message),
+            OpError::Internal(cause) => PageError::server(req, cause),
+        }
     }
 
     /// Adapter for `map_err` on database calls.

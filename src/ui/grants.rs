@@ -6,32 +6,19 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::pages::{Account, GrantRow, GrantsPage};
-use super::session::SessionUser;
-use super::{PageError, render, see_other, session};
+use super::team_settings::{Section, TeamSettings};
+use super::{PageError, render, see_other, signed_in, signed_in_form};
 use crate::db::models::grants::GrantListing;
 use crate::domain::Slug;
-use crate::http::params::Params;
-use crate::http::{AppState, body, client_ip};
+use crate::http::{AppState, client_ip};
 use crate::ops::grants::TeamGrants;
-use crate::ops::{self, Actor, OpError, rfc3339};
+use crate::ops::{self, Actor, OpError, OpResult, rfc3339};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/settings/authorized-apps").get(mine))
         .service(web::resource("/settings/authorized-apps/{grant_id}/revoke").post(revoke_mine))
-        .service(web::resource("/teams/{slug}/settings").get(team_settings))
         .service(web::resource("/teams/{slug}/settings/authorized-apps").get(team_grants))
         .service(web::resource("/teams/{slug}/settings/authorized-apps/{grant_id}/revoke").post(revoke_on_team));
-}
-
-/// The signed-in user, or a redirect to the login page that comes back here.
-async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Result<SessionUser, HttpResponse>, PageError> {
-    match session::current(req, state).await.map_err(PageError::db(req))? {
-        Some(user) => Ok(Ok(user)),
-        None => {
-            let next = url::form_urlencoded::byte_serialize(req.uri().to_string().as_bytes()).collect::<String>();
-            Ok(Err(see_other(&format!("/login?next={next}"))))
-        }
-    }
 }
 
 fn rows(listings: Vec<GrantListing>) -> Vec<GrantRow> {
@@ -91,14 +78,8 @@ async fn mine(
             show_user: false,
             revoke_base: "/settings/authorized-apps".into(),
             links,
+            nav: None,
         },
-    ))
-}
-
-async fn team_settings(path: web::Path<String>) -> HttpResponse {
-    see_other(&format!(
-        "/teams/{}/settings/authorized-apps",
-        url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>()
     ))
 }
 
@@ -114,16 +95,15 @@ async fn team_grants(
     };
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let user_id = user.user.id;
-    let found = state
-        .db(move |conn| ops::grants::list_for_team_admin(conn, user_id, &slug))
-        .await
-        .map_err(PageError::db(&req))?;
     // Not an admin and no such team look the same.
-    let TeamGrants { team, grants } = match found {
-        Ok(found) => found,
-        Err(OpError::NotFound(_)) => return Err(PageError::not_found(&req)),
-        Err(other) => return Err(PageError::server(&req, other)),
-    };
+    let (TeamGrants { team, grants }, settings) = state
+        .db(move |conn| -> OpResult<_> {
+            let found = ops::grants::list_for_team_admin(conn, user_id, &slug)?;
+            Ok((found, TeamSettings::load(conn, user_id, &slug, Section::Authorizations)?))
+        })
+        .await
+        .map_err(PageError::db(&req))?
+        .map_err(PageError::op(&req))?;
     Ok(render(
         StatusCode::OK,
         &GrantsPage {
@@ -135,6 +115,7 @@ async fn team_grants(
             show_user: true,
             revoke_base: format!("/teams/{}/settings/authorized-apps", team.slug),
             links: vec![("/settings/authorized-apps".into(), "Your own authorized applications".into())],
+            nav: Some(settings.nav),
         },
     ))
 }
@@ -147,17 +128,10 @@ async fn revoke(
     grant_id: i64,
     back: String,
 ) -> Result<HttpResponse, PageError> {
-    let body = body::read(&req, payload, 4 * 1024)
-        .await
-        .map_err(|_| PageError::bad_request(&req, "The form could not be read."))?;
-    let params = Params::parse(&body).map_err(PageError::malformed(&req))?;
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
+    let (user, _) = match signed_in_form(&req, &state, payload, 4 * 1024).await? {
+        Ok(form) => form,
         Err(redirect) => return Ok(redirect),
     };
-    if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
-        return Err(PageError::forbidden(&req, "This form has expired. Go back, reload the page and try again."));
-    }
     let user_id = user.user.id;
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
     let result = state

@@ -1,5 +1,6 @@
 //! The pages people use (SPEC §6): login, logout, the consent page, authorized
-//! applications with revoke, team grants. Server-rendered with askama; no JavaScript needed.
+//! applications with revoke, and team settings (deploy keys, custom roles, team grants).
+//! Server-rendered with askama; no JavaScript needed.
 
 pub mod consent;
 pub mod error;
@@ -8,21 +9,60 @@ mod login;
 mod logout;
 pub mod pages;
 pub mod session;
+mod team_settings;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 pub use self::error::PageError;
+use self::session::SessionUser;
+use crate::http::params::Params;
+use crate::http::{AppState, body};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/").get(home))
         .service(web::resource("/static/style.css").get(style))
-        .service(web::resource("/static/consent.js").get(consent_script));
+        .service(web::resource("/static/consent.js").get(consent_script))
+        .service(web::resource("/static/copy.js").get(copy_script));
     login::configure(cfg);
     logout::configure(cfg);
     grants::configure(cfg);
+    team_settings::configure(cfg);
+}
+
+/// The signed-in user, or a redirect to the login page that comes back here.
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Result<SessionUser, HttpResponse>, PageError> {
+    match session::current(req, state).await.map_err(PageError::db(req))? {
+        Some(user) => Ok(Ok(user)),
+        None => {
+            let next = url::form_urlencoded::byte_serialize(req.uri().to_string().as_bytes()).collect::<String>();
+            Ok(Err(see_other(&format!("/login?next={next}"))))
+        }
+    }
+}
+
+/// A form posted by the signed-in user (a body of at most `limit` bytes), its CSRF token
+/// checked before anything else is done with it; or the redirect to the login page.
+async fn signed_in_form(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<Result<(SessionUser, Params), HttpResponse>, PageError> {
+    let body = body::read(req, payload, limit)
+        .await
+        .map_err(|_| PageError::bad_request(req, "The form could not be read."))?;
+    let params = Params::parse(&body).map_err(PageError::malformed(req))?;
+    let user = match signed_in(req, state).await? {
+        Ok(user) => user,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
+        return Err(PageError::forbidden(req, "This form has expired. Go back, reload the page and try again."));
+    }
+    Ok(Ok((user, params)))
 }
 
 /// Renders a page: HTML, never cached (pages carry CSRF tokens and personal data).
@@ -61,4 +101,8 @@ async fn style() -> HttpResponse {
 
 async fn consent_script() -> HttpResponse {
     asset("text/javascript; charset=utf-8", include_str!("../../static/consent.js"))
+}
+
+async fn copy_script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", include_str!("../../static/copy.js"))
 }

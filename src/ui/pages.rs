@@ -93,4 +93,166 @@ pub struct GrantsPage {
     pub show_user: bool,
     pub revoke_base: String,
     pub links: Vec<(String, String)>,
+    /// The team settings tab bar, on a team's page.
+    pub nav: Option<TeamNav>,
+}
+
+/// Messages shown next to the form fields they are about (`id="<field>-error"`, referenced by
+/// the field's `aria-describedby`).
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        if self.get(field).is_none() {
+            self.0.push((field, message.into()));
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The tab bar of the team settings pages (`templates/team_nav.html`).
+pub struct TeamNav {
+    pub team_name: String,
+    pub team_slug: String,
+    pub tabs: Vec<Tab>,
+}
+
+pub struct Tab {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// An `<option>` or a checkbox.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The `<optgroup>` of one project in the deploy key target `<select>`.
+pub struct TargetGroup {
+    pub project: String,
+    pub options: Vec<Choice>,
+}
+
+pub struct KeyRow {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub project: String,
+    pub deployment: Option<String>,
+    pub actions: Vec<String>,
+    pub role: Option<String>,
+    pub created_by: Option<String>,
+    pub minted_by_app: Option<String>,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub expires: Option<String>,
+    pub status: &'static str,
+    /// The person may manage it (`deployKey:manage` where it acts) and it is still active.
+    pub revocable: bool,
+}
+
+/// The create form of the deploy keys page, as drafted so far.
+pub struct KeyForm {
+    pub name: String,
+    pub targets: Vec<TargetGroup>,
+    pub actions: Vec<Choice>,
+    pub roles: Vec<Choice>,
+    pub expiries: Vec<Choice>,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "deploy_keys.html")]
+pub struct DeployKeysPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub notice: Option<String>,
+    pub keys: Vec<KeyRow>,
+    /// Members who may see no project's keys see none (and are told so).
+    pub hidden_keys: bool,
+    /// `None` when the person may create a key nowhere.
+    pub form: Option<KeyForm>,
+}
+
+#[derive(Template)]
+#[template(path = "deploy_key_created.html")]
+pub struct DeployKeyCreatedPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub name: String,
+    /// The whole key, shown this once.
+    pub key: String,
+}
+
+#[derive(Template)]
+#[template(path = "deploy_key_revoke.html")]
+pub struct DeployKeyRevokePage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub key: KeyRow,
+}
+
+pub struct RoleRow {
+    pub name: String,
+    /// The statements, pretty-printed JSON.
+    pub statements: String,
+    /// The holders' emails, for those who may see members (`member:view`).
+    pub members: Option<Vec<String>>,
+    pub member_count: usize,
+    pub key_count: usize,
+}
+
+/// The name and statements of a role being created or edited.
+pub struct RoleForm {
+    pub name: String,
+    pub statements: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "roles.html")]
+pub struct RolesPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub notice: Option<String>,
+    pub roles: Vec<RoleRow>,
+    /// The create form, for those who may manage roles (`customRole:manage`).
+    pub form: Option<RoleForm>,
+}
+
+#[derive(Template)]
+#[template(path = "role_edit.html")]
+pub struct RoleEditPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub form: RoleForm,
+}
+
+#[derive(Template)]
+#[template(path = "role_delete.html")]
+pub struct RoleDeletePage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub name: String,
+    pub members: Vec<String>,
+    /// The deploy keys carrying it: name and prefix.
+    pub keys: Vec<String>,
+    pub error: Option<String>,
 }

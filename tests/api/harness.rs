@@ -200,6 +200,7 @@ pub fn pkce() -> (String, String) {
 /// Undoes askama's HTML escaping.
 pub fn unescape(html: &str) -> String {
     html.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
         .replace("&#x27;", "'")
         .replace("&#39;", "'")
         .replace("&lt;", "<")

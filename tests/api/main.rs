@@ -22,5 +22,6 @@ mod pages;
 mod races;
 mod refresh;
 mod roles;
+mod settings_keys;
 mod shutdown;
 mod token;

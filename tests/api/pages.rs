@@ -79,9 +79,14 @@ fn team_admins_see_and_revoke_every_grant_on_their_team_developers_cannot() {
     );
 
     let admin_browser = world.login(&admin);
+    // The settings land on deploy keys; the tab bar leads admins to the team's grants.
     let settings = admin_browser.get(world.url(&format!("/teams/{team}/settings"))).send().unwrap();
     assert_eq!(settings.status(), 303);
-    let html = admin_browser.get(world.url(&location(&settings))).send().unwrap().text().unwrap();
+    let landing = admin_browser.get(world.url(&location(&settings))).send().unwrap().text().unwrap();
+    let tab = format!("/teams/{team}/settings/authorized-apps");
+    assert!(landing.contains(&format!(r#"<a href="{tab}">Authorizations</a>"#)), "{landing}");
+    let html = admin_browser.get(world.url(&tab)).send().unwrap().text().unwrap();
+    assert!(html.contains(r#"aria-current="page">Authorizations</a>"#));
     assert!(html.contains(&dev), "shows who granted it");
     let (action, form) = revoke_form(&html);
     assert_eq!(admin_browser.post(world.url(&action)).form(&form).send().unwrap().status(), 303);

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -16,8 +17,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-from helpers import (UserAgent, assert_token_format, create_workspace, exchange_code, pkce_pair,
-                     query_params, unique)
+from helpers import (HTTP_TIMEOUT, UserAgent, assert_token_format, create_workspace, exchange_code,
+                     pkce_pair, query_params, unique)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -237,3 +238,67 @@ def test_browser_logs_out_through_the_page(portcullis, browser):
     assert browser.get_cookie("portcullis_session") is None
     browser.get(portcullis.url("/settings/authorized-apps"))
     wait(browser).until(lambda d: "/login" in d.current_url)
+
+
+def check(portcullis, backend, token, action, deployment):
+    """`POST /v1/check` with the backend credential: is `action` on `deployment` allowed?"""
+    response = requests.post(portcullis.url("/v1/check"), auth=backend, timeout=HTTP_TIMEOUT,
+                             json={"token": token, "action": action, "resource": {"deployment": deployment}})
+    assert response.status_code == 200, response.text
+    return response.json()["allowed"]
+
+
+def test_browser_creates_copies_and_revokes_a_deploy_key(portcullis, backend, browser):
+    workspace = create_workspace(portcullis)
+    deployment = portcullis.cli("admin", "deployment", "create", "--team", workspace.team,
+                                "--project", workspace.project, "--type", "prod")["name"]
+    settings = portcullis.url(f"/teams/{workspace.team}/settings")
+    name = unique("ci")
+
+    # The settings land on deploy keys, through the login page.
+    browser.get(settings)
+    wait(browser).until(lambda d: "/login" in d.current_url)
+    browser.find_element(By.NAME, "email").send_keys(workspace.user.email)
+    password = browser.find_element(By.NAME, "password")
+    password.send_keys(workspace.user.password)
+    password.submit()
+    wait(browser).until(lambda d: d.current_url.endswith("/settings/deploy-keys"))
+    assert browser.find_element(By.CSS_SELECTOR, "nav[aria-label='Team settings'] [aria-current=page]").text == "Deploy keys"
+
+    browser.find_element(By.ID, "name").send_keys(name)
+    Select(browser.find_element(By.ID, "target")).select_by_value(f"deployment:{deployment}")
+    Select(browser.find_element(By.ID, "expires_in")).select_by_visible_text("7 days")
+    browser.find_element(By.CSS_SELECTOR, "form[method=post] button.primary").click()
+
+    # Shown once, in a readonly input, with a Copy button that puts it on the clipboard.
+    field = wait(browser).until(lambda d: d.find_element(By.ID, "deploy-key"))
+    key = field.get_attribute("value")
+    assert field.get_attribute("readonly") is not None
+    assert key.startswith(f"prod:{deployment}|")
+    assert f"PORTCULLIS_DEPLOY_KEY={key}" in browser.find_element(By.CSS_SELECTOR, "pre.ci-line").text
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": portcullis.url("/").rstrip("/"),
+        "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+    })
+    browser.find_element(By.CSS_SELECTOR, "button[data-copy=deploy-key]").click()
+    wait(browser).until(lambda d: "Copied" in d.find_element(By.ID, "copy-status").text)
+    copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[arguments.length - 1])")
+    assert copied == key
+    save_page_screenshot(browser, ARTIFACTS / "deploy-key-created.png")
+
+    assert check(portcullis, backend, copied, "deployment:deploy", deployment) is True
+
+    # Readable on a phone: nothing wider than the screen but the scrolling table.
+    browser.get(f"{settings}/deploy-keys")
+    browser.set_window_size(375, 800)
+    overflow = browser.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a 375px screen"
+    browser.set_window_size(1024, 1200)
+
+    # Revoke through the confirmation page.
+    browser.find_element(By.CSS_SELECTOR, f"a[aria-label^='Revoke {name} ']").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/revoke"))
+    assert name in browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.CSS_SELECTOR, "main form button.danger").click()
+    wait(browser).until(lambda d: "Deploy key revoked" in d.page_source)
+    assert check(portcullis, backend, copied, "deployment:deploy", deployment) is False

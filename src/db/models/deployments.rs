@@ -63,3 +63,13 @@ pub fn find_by_admin_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResul
         .get_result(conn)
         .optional()
 }
+
+/// Every deployment of a team with its project's id and slug, by project slug then name.
+pub fn list_for_team(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<(Deployment, i64, String)>> {
+    deployments::table
+        .inner_join(projects::table)
+        .filter(projects::team_id.eq(team_id))
+        .order((projects::slug.asc(), deployments::name.asc()))
+        .select((Deployment::as_select(), projects::id, projects::slug))
+        .load(conn)
+}

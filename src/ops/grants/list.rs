@@ -30,13 +30,16 @@ pub struct TeamGrants {
     pub grants: Vec<GrantListing>,
 }
 
+/// Whether `user_id` may see every grant on the team: its admins may.
+pub fn sees_team_grants(conn: &mut DbConnection, team_id: i64, user_id: i64) -> OpResult<bool> {
+    Ok(members::find(conn, team_id, user_id)?.is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin))
+}
+
 /// The grants on `team` for one of its admins. Not an admin and no such team look the same.
 pub fn list_for_team_admin(conn: &mut DbConnection, user_id: i64, team: &Slug) -> OpResult<TeamGrants> {
     let not_found = || OpError::NotFound("no such team".into());
     let team = teams::find_by_slug(conn, team.as_str())?.ok_or_else(not_found)?;
-    let is_admin =
-        members::find(conn, team.id, user_id)?.is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
-    if !is_admin {
+    if !sees_team_grants(conn, team.id, user_id)? {
         return Err(not_found());
     }
     let grants = grants::list(conn, ListFor::Team(team.id))?;

@@ -14,7 +14,7 @@ use time::{Duration, PrimitiveDateTime};
 
 pub use self::code::{Redeemed, find_code, redeem_code};
 pub use self::consent::{Approval, ProjectChoice, approve};
-pub use self::list::{TeamGrants, UserGrants, list_for_team_admin, list_for_user};
+pub use self::list::{TeamGrants, UserGrants, list_for_team_admin, list_for_user, sees_team_grants};
 pub use self::refresh::{RefreshRefused, refresh};
 pub use self::revoke::{revoke_as_user, revoke_token};
 use super::{OpError, OpResult};
