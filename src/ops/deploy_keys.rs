@@ -20,8 +20,8 @@ use super::audit::{self, Actor, Event};
 use super::decisions::ResourceName;
 use super::users::require_by_email;
 use super::verify::{self, Verified};
-use super::{OpError, OpResult, projects, rfc3339, teams};
-use crate::authz::{Action, DeploymentRef, ProjectRef, Resource, ResourceKind, decide};
+use super::{OpError, OpResult, access, projects, rfc3339, teams};
+use crate::authz::{Action, DeploymentRef, ProjectRef, Resource, ResourceKind, Subject, decide};
 use crate::db::models::deploy_keys::{self, KeyListing, ListFor, NewDeployKey};
 use crate::db::models::roles::CustomRoleRow;
 use crate::db::models::{deployments, members};
@@ -334,8 +334,8 @@ fn insert(
     Ok(CreatedKeyOut { key, listing })
 }
 
-/// Creates a key as an operator or a team admin (the caller has checked who may), recorded as
-/// made by `created_by` (who must be a member of the key's team).
+/// Creates a key as an operator (trusted: no bound but the team's), recorded as made by
+/// `created_by`, who must be a member of the key's team.
 pub fn create(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -371,15 +371,65 @@ fn role_in(conn: &mut DbConnection, placement: &Placement, name: Option<&RoleNam
         .ok_or_else(|| OpError::NotFound(format!("no role {name} in team {}", placement.team_slug)))
 }
 
+/// Creates a key for `subject` — a signed-in member, or an application token's user — who may
+/// grant no more than they have (SPEC §2): they must hold `deployKey:manage` where the key
+/// acts, and every action the new key has there, judged by the verification the key will meet
+/// (its own actions after its role, project-level statements included); a preview deploy key
+/// also needs them to hold `deployment:create` on the project. A refusal rolls the key back.
+fn create_bounded(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    placement: &Placement,
+    params: &NewKeyParams,
+    subject: &Subject,
+    who: &str,
+    maker: Maker,
+) -> OpResult<CreatedKeyOut> {
+    let resource = placement.resource();
+    let may = |action: Action, at: &Resource| decide(subject, action, at, Some("release")).allowed;
+    if !may(Action::DeployKeyManage, &resource) {
+        return Err(OpError::Forbidden(format!("{who} may not manage deploy keys here (deployKey:manage)")));
+    }
+    let role = role_in(conn, placement, params.role.as_ref())?;
+    let created = insert(conn, actor, placement, params, role.as_ref(), maker)?;
+    let Some(Verified::DeployKey(key)) = verify::verify(conn, &created.key, now())? else {
+        return Err(OpError::Internal(anyhow::anyhow!("a deploy key just created does not verify")));
+    };
+    let mut needs: Vec<(Action, Resource)> =
+        key.allowed_actions().into_iter().map(|action| (action, key.acts_at())).collect();
+    if key.deployment.is_none() {
+        needs.push((Action::DeploymentCreate, resource));
+    }
+    match needs.iter().find(|(action, at)| !may(*action, at)) {
+        Some((beyond, _)) => Err(OpError::Forbidden(format!(
+            "{who} may not grant {beyond} here, and a key holds no more than its maker"
+        ))),
+        None => Ok(created),
+    }
+}
+
+/// Creates a key as the signed-in member `user_id` (the pages), bounded by their standing now.
+pub fn create_as_member(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    user_id: i64,
+    params: &NewKeyParams,
+) -> OpResult<CreatedKeyOut> {
+    conn.write_transaction(|conn| {
+        let placement = Placement::find(conn, &params.target)?;
+        let subject = access::member(conn, user_id, placement.team_id)?
+            .ok_or_else(|| OpError::NotFound("no such team".into()))?;
+        create_bounded(conn, actor, &placement, params, &subject, "you", Maker::Person(Some(user_id)))
+    })
+}
+
 /// Creates a key through an application's project token (`presented`), on behalf of the
-/// token's user and linked to the token's grant.
+/// token's user, bounded by their standing, and linked to the token's grant.
 ///
 /// The user's standing is read inside the transaction, after locking the membership (the lock
 /// order of `ops`): a removal either commits first, and the token no longer verifies, or waits
 /// and then revokes the grant, which ends the key. The key may act only within the token's
-/// project, and may be no more powerful than its user: they must hold `deployKey:manage` there
-/// and every action the key would have where it acts (SPEC §2: nobody grants more than they
-/// have).
+/// project.
 pub fn create_for_app(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -406,34 +456,9 @@ pub fn create_for_app(
         if Some(placement.project.id) != token.project_id {
             return Err(OpError::Forbidden("a token mints deploy keys only in its own project".into()));
         }
-        let resource = placement.resource();
         let subject = verify::subject(conn, &verified)?;
-        let may = |action: Action, resource: &Resource| decide(&subject, action, resource, Some("release")).allowed;
-        if !may(Action::DeployKeyManage, &resource) {
-            return Err(OpError::Forbidden(format!(
-                "{} may not manage deploy keys here (deployKey:manage)",
-                token.user_email
-            )));
-        }
-        let role = role_in(conn, &placement, params.role.as_ref())?;
         let maker = Maker::App { grant_id: token.grant_id, user_id: token.user_id };
-        let created = insert(conn, actor, &placement, params, role.as_ref(), maker)?;
-        // What the new key may do, judged by verification itself; a refusal rolls it back.
-        let Some(Verified::DeployKey(key)) = verify::verify(conn, &created.key, now)? else {
-            return Err(OpError::Internal(anyhow::anyhow!("a deploy key just created does not verify")));
-        };
-        let mut needs: Vec<(Action, Resource)> =
-            key.allowed_actions().into_iter().map(|action| (action, key.acts_at())).collect();
-        if key.deployment.is_none() {
-            needs.push((Action::DeploymentCreate, resource));
-        }
-        if let Some((beyond, _)) = needs.iter().find(|(action, at)| !may(*action, at)) {
-            return Err(OpError::Forbidden(format!(
-                "{} may not grant {beyond} here, so neither may a key they mint",
-                token.user_email
-            )));
-        }
-        Ok(created)
+        create_bounded(conn, actor, &placement, params, &subject, &token.user_email, maker)
     })
 }
 

@@ -268,6 +268,34 @@ fn developers_manage_keys_of_dev_deployments_only() {
 }
 
 #[test]
+fn a_role_on_a_key_cannot_give_it_more_than_its_maker_has() {
+    let team = Team::new();
+    team.world.cli(&[
+        "admin",
+        "role",
+        "create",
+        "--team",
+        &team.slug,
+        "--name",
+        "wide",
+        "--statements",
+        r#"[{"effect":"allow","actions":["project:delete","deployKey:manage"],"resource":"project:*"},
+            {"effect":"allow","actions":["env:view"],"resource":"project:*:deployment:*"}]"#,
+    ]);
+    let target = format!("deployment:{}", team.dev_deployment);
+    let browser = team.world.login(&team.dev);
+    let refused = team.create_key(&browser, &[("name", "escalating"), ("target", &target), ("role", "wide")]);
+    assert_eq!(refused.status(), 403, "a developer may not delete the project, so neither may their key");
+    assert!(unescape(&refused.text().unwrap()).contains("may not grant project:delete"));
+    assert_eq!(team.key_count(), 0, "nothing written");
+
+    // The team admin holds all of it: the same key is theirs to make.
+    let admin = team.world.login(&team.admin);
+    let key = team.key_via_form(&admin, &[("name", "wide-ci"), ("target", &target), ("role", "wide")]);
+    assert!(team.allowed(&key, "env:view", &team.dev_deployment));
+}
+
+#[test]
 fn revoking_through_the_confirmation_page_ends_the_key() {
     let team = Team::new();
     let browser = team.world.login(&team.admin);

@@ -10,7 +10,7 @@ use super::{Section, TeamSettings};
 use crate::authz::{Action, ProjectRef, Resource, ResourceKind};
 use crate::db::DbConnection;
 use crate::db::models::teams::Team;
-use crate::domain::{DeploymentName, DisplayName, Email, Invalid, RoleName, Slug};
+use crate::domain::{DeploymentName, DisplayName, Invalid, RoleName, Slug};
 use crate::http::params::Params;
 use crate::http::{AppState, client_ip};
 use crate::ops::deploy_keys::{self, ExpiresIn, KeyActions, KeyOut, KeyTarget, NewKeyParams};
@@ -306,9 +306,8 @@ fn create_key(
     else {
         return Ok(Created::Refused(Box::new(page(conn, settings, account, choices, &draft, errors, None)?)));
     };
-    let created_by = Email::parse(&account.email)?;
     let created =
-        deploy_keys::create(conn, actor, &NewKeyParams { target, name, actions, role, expires_in }, Some(&created_by))?;
+        deploy_keys::create_as_member(conn, actor, user_id, &NewKeyParams { target, name, actions, role, expires_in })?;
     Ok(Created::Key(Box::new(DeployKeyCreatedPage {
         base: settings.url(Section::DeployKeys),
         nav: settings.nav,
