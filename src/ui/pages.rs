@@ -186,15 +186,45 @@ pub struct DeployKeysPage {
     pub form: Option<KeyForm>,
 }
 
+pub struct DeploymentRow {
+    pub name: String,
+    pub deployment_type: &'static str,
+    pub project: String,
+}
+
+/// The form registering a deployment, for people who may in some project.
+pub struct DeploymentForm {
+    pub projects: Vec<Choice>,
+    pub types: Vec<Choice>,
+    pub name: String,
+    pub errors: FieldErrors,
+}
+
 #[derive(Template)]
-#[template(path = "deploy_key_created.html")]
-pub struct DeployKeyCreatedPage {
+#[template(path = "deployments.html")]
+pub struct DeploymentsPage {
     pub account: Account,
     pub nav: TeamNav,
     pub base: String,
-    pub name: String,
-    /// The whole key, shown this once.
-    pub key: String,
+    pub rows: Vec<DeploymentRow>,
+    /// `None` when the person may register a deployment nowhere.
+    pub form: Option<DeploymentForm>,
+}
+
+/// A new credential, shown this once (a deploy key, a deployment's admin key).
+#[derive(Template)]
+#[template(path = "credential_created.html")]
+pub struct CredentialCreatedPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub heading: String,
+    /// What it is, e.g. "Deploy key".
+    pub label: &'static str,
+    pub secret: String,
+    /// The CI variable to paste it into, e.g. `PORTCULLIS_DEPLOY_KEY`.
+    pub env_var: &'static str,
+    pub back: String,
+    pub back_label: &'static str,
 }
 
 #[derive(Template)]

@@ -94,7 +94,7 @@ fn csrf(html: &str) -> String {
 
 /// The key in the readonly input of the "created" page.
 fn shown_key(html: &str) -> String {
-    let marker = r#"id="deploy-key" type="text" readonly value=""#;
+    let marker = r#"id="credential" type="text" readonly value=""#;
     let start = html.find(marker).expect("the key in a readonly input") + marker.len();
     unescape(&html[start..start + html[start..].find('"').unwrap()])
 }
@@ -144,7 +144,7 @@ fn an_admin_creates_a_key_through_the_form_and_it_is_shown_once_and_works() {
     let key = shown_key(&html);
     assert!(key.starts_with(&format!("prod:{}|", team.prod)), "{key}");
     assert!(html.contains(&format!("PORTCULLIS_DEPLOY_KEY={key}")), "the line to paste into CI");
-    assert!(html.contains(r#"<label for="deploy-key">"#));
+    assert!(html.contains(r#"<label for="credential">"#));
 
     let answer = team.world.introspect(&team.backend, &key);
     assert_eq!(answer["active"], true);
@@ -360,11 +360,19 @@ fn people_outside_the_team_get_404_everywhere() {
     let landing = stranger.get(team.world.url(&format!("/teams/{}/settings", team.slug))).send().unwrap();
     assert_eq!(location(&landing), format!("/teams/{}/settings/deploy-keys", team.slug));
     let url = |path: &str| team.world.url(&format!("/teams/{}/settings/{path}", team.slug));
-    for path in ["deploy-keys", "roles", "roles/ci", "roles/ci/delete", "authorized-apps", "deploy-keys/1/revoke"] {
+    for path in [
+        "deploy-keys",
+        "deployments",
+        "roles",
+        "roles/ci",
+        "roles/ci/delete",
+        "authorized-apps",
+        "deploy-keys/1/revoke",
+    ] {
         assert_eq!(stranger.get(url(path)).send().unwrap().status(), 404, "GET {path}");
     }
     let form = [("csrf_token", token.as_str()), ("name", "x"), ("statements", LOGS_ONLY), ("force", "1")];
-    for path in ["deploy-keys", "roles", "roles/ci", "roles/ci/delete", "deploy-keys/1/revoke"] {
+    for path in ["deploy-keys", "deployments", "roles", "roles/ci", "roles/ci/delete", "deploy-keys/1/revoke"] {
         assert_eq!(stranger.post(url(path)).form(&form).send().unwrap().status(), 404, "POST {path}");
     }
     assert_eq!(stranger.get(team.world.url("/teams/no-such-team/settings/roles")).send().unwrap().status(), 404);
@@ -492,4 +500,66 @@ fn developers_see_roles_but_not_the_forms_and_forged_posts_are_refused() {
     }
     assert_eq!(browser.get(format!("{}/deployer", team.roles_url())).send().unwrap().status(), 403);
     assert_eq!(team.role_names(), ["deployer"]);
+}
+
+#[test]
+fn members_register_deployments_and_see_the_admin_key_once() {
+    let team = Team::new();
+    let url = team.world.url(&format!("/teams/{}/settings/deployments", team.slug));
+    let admin = team.world.login(&team.admin);
+    let html = admin.get(&url).send().unwrap().text().unwrap();
+    assert!(html.contains(&team.prod) && html.contains(&team.dev_deployment), "the team's deployments are listed");
+    let register = |browser: &Client, fields: &[(&str, &str)]| {
+        let token = csrf(&browser.get(&url).send().unwrap().text().unwrap());
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        browser.post(&url).form(&form).send().unwrap()
+    };
+
+    let name = crate::harness::unique("calm-seal");
+    let created = register(&admin, &[("project", &team.project), ("type", "preview"), ("name", &name)]);
+    assert_eq!(created.status(), 200);
+    let html = created.text().unwrap();
+    let admin_key = shown_key(&html);
+    assert!(admin_key.starts_with(&format!("{name}|")), "{admin_key}");
+    assert!(html.contains("PORTCULLIS_ADMIN_KEY="));
+    assert_eq!(team.world.introspect(&team.backend, &admin_key)["credential_type"], "adminKey");
+    assert!(team.allowed(&admin_key, "env:view", &name));
+    assert!(admin.get(&url).send().unwrap().text().unwrap().contains(&name), "listed, without its key");
+    assert!(!admin.get(&url).send().unwrap().text().unwrap().contains(&admin_key));
+
+    for (fields, field) in [
+        (vec![("project", team.project.as_str()), ("type", "preview"), ("name", name.as_str())], "name-error"),
+        (vec![("project", team.project.as_str()), ("type", "staging"), ("name", "")], "type-error"),
+        (vec![("project", "no-such-project"), ("type", "dev"), ("name", "")], "project-error"),
+        (vec![("project", team.project.as_str()), ("type", "dev"), ("name", "Bad Name")], "name-error"),
+    ] {
+        let refused = register(&admin, &fields);
+        assert_eq!(refused.status(), 422, "{fields:?}");
+        assert!(refused.text().unwrap().contains(&format!("id=\"{field}\"")), "{fields:?}: error next to {field}");
+    }
+    let forged = admin.post(&url).form(&[("project", team.project.as_str()), ("type", "dev")]).send().unwrap();
+    assert_eq!(forged.status(), 403, "no CSRF token");
+
+    // Developers may create deployments (SPEC §2); a custom role without deployment:create may not.
+    let developer = team.world.login(&team.dev);
+    assert_eq!(register(&developer, &[("project", &team.project), ("type", "dev"), ("name", "")]).status(), 200);
+    team.world.cli(&["admin", "role", "create", "--team", &team.slug, "--name", "viewer", "--statements", LOGS_ONLY]);
+    team.world.cli(&[
+        "admin",
+        "member",
+        "set-custom-roles",
+        "--team",
+        &team.slug,
+        "--email",
+        &team.dev,
+        "--role",
+        "viewer",
+    ]);
+    let html = developer.get(&url).send().unwrap().text().unwrap();
+    assert!(!html.contains("Register a deployment"), "no form without deployment:create");
+    let listed = || admin.get(&url).send().unwrap().text().unwrap().matches("<tr><td><code>").count();
+    let before = listed();
+    assert_eq!(register(&developer, &[("project", &team.project), ("type", "dev"), ("name", "")]).status(), 403);
+    assert_eq!(listed(), before, "nothing registered");
 }

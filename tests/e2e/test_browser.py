@@ -271,7 +271,7 @@ def test_browser_creates_copies_and_revokes_a_deploy_key(portcullis, backend, br
     browser.find_element(By.CSS_SELECTOR, "form[method=post] button.primary").click()
 
     # Shown once, in a readonly input, with a Copy button that puts it on the clipboard.
-    field = wait(browser).until(lambda d: d.find_element(By.ID, "deploy-key"))
+    field = wait(browser).until(lambda d: d.find_element(By.ID, "credential"))
     key = field.get_attribute("value")
     assert field.get_attribute("readonly") is not None
     assert key.startswith(f"prod:{deployment}|")
@@ -280,7 +280,7 @@ def test_browser_creates_copies_and_revokes_a_deploy_key(portcullis, backend, br
         "origin": portcullis.url("/").rstrip("/"),
         "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
     })
-    browser.find_element(By.CSS_SELECTOR, "button[data-copy=deploy-key]").click()
+    browser.find_element(By.CSS_SELECTOR, "button[data-copy=credential]").click()
     wait(browser).until(lambda d: "Copied" in d.find_element(By.ID, "copy-status").text)
     copied = browser.execute_async_script("navigator.clipboard.readText().then(arguments[arguments.length - 1])")
     assert copied == key

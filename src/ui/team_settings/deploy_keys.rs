@@ -16,7 +16,7 @@ use crate::http::{AppState, client_ip};
 use crate::ops::deploy_keys::{self, ExpiresIn, KeyActions, KeyOut, KeyTarget, NewKeyParams};
 use crate::ops::{Actor, OpError, OpResult, access, deployments, projects, roles};
 use crate::ui::pages::{
-    Account, Choice, DeployKeyCreatedPage, DeployKeyRevokePage, DeployKeysPage, FieldErrors, KeyForm, KeyRow,
+    Account, Choice, CredentialCreatedPage, DeployKeyRevokePage, DeployKeysPage, FieldErrors, KeyForm, KeyRow,
     TargetGroup,
 };
 use crate::ui::{PageError, render, see_other, signed_in, signed_in_form};
@@ -238,7 +238,7 @@ async fn show(
 
 /// The result of a create form.
 enum Created {
-    Key(Box<DeployKeyCreatedPage>),
+    Key(Box<CredentialCreatedPage>),
     /// The form again, with the reasons next to the fields.
     Refused(Box<DeployKeysPage>),
 }
@@ -308,12 +308,15 @@ fn create_key(
     };
     let created =
         deploy_keys::create_as_member(conn, actor, user_id, &NewKeyParams { target, name, actions, role, expires_in })?;
-    Ok(Created::Key(Box::new(DeployKeyCreatedPage {
-        base: settings.url(Section::DeployKeys),
+    Ok(Created::Key(Box::new(CredentialCreatedPage {
+        back: settings.url(Section::DeployKeys),
+        back_label: "Back to deploy keys",
         nav: settings.nav,
         account,
-        name: created.listing.name,
-        key: created.key,
+        heading: format!("Deploy key “{}” created", created.listing.name),
+        label: "Deploy key",
+        secret: created.key,
+        env_var: "PORTCULLIS_DEPLOY_KEY",
     })))
 }
 

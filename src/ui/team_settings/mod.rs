@@ -4,6 +4,7 @@
 //! on a page is decided by [`ops::access`] (SPEC §2), never here.
 
 mod deploy_keys;
+mod deployments;
 mod roles;
 
 use actix_web::{HttpResponse, web};
@@ -19,6 +20,7 @@ use crate::ops::{self, OpError, OpResult, teams};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings").get(landing));
     deploy_keys::configure(cfg);
+    deployments::configure(cfg);
     roles::configure(cfg);
 }
 
@@ -32,6 +34,7 @@ async fn landing(path: web::Path<String>) -> HttpResponse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     DeployKeys,
+    Deployments,
     Roles,
     /// The team's grants (`ui::grants`), for its admins.
     Authorizations,
@@ -41,6 +44,7 @@ impl Section {
     fn path(self) -> &'static str {
         match self {
             Section::DeployKeys => "deploy-keys",
+            Section::Deployments => "deployments",
             Section::Roles => "roles",
             Section::Authorizations => "authorized-apps",
         }
@@ -49,6 +53,7 @@ impl Section {
     fn label(self) -> &'static str {
         match self {
             Section::DeployKeys => "Deploy keys",
+            Section::Deployments => "Deployments",
             Section::Roles => "Roles",
             Section::Authorizations => "Authorizations",
         }
@@ -74,7 +79,7 @@ impl TeamSettings {
         let not_found = || OpError::NotFound("no such team".into());
         let team = teams::require(conn, slug).map_err(|_| not_found())?;
         let standing = access::standing(conn, user_id, team.id)?.ok_or_else(not_found)?;
-        let mut sections = vec![Section::DeployKeys, Section::Roles];
+        let mut sections = vec![Section::DeployKeys, Section::Deployments, Section::Roles];
         if ops::grants::sees_team_grants(conn, team.id, user_id)? {
             sections.push(Section::Authorizations);
         }
