@@ -10,18 +10,29 @@ use crate::http::middleware::RequestId;
 use crate::http::text::Malformed;
 use crate::ops::OpError;
 
+/// Why a page is not shown: an error page, or (`login`) the way to the login page.
 #[derive(Debug)]
 pub struct PageError {
     pub status: StatusCode,
     pub title: &'static str,
     pub message: String,
     pub request_id: String,
+    /// Set for [`PageError::login`]: answered with a 303 to it instead of an error page.
+    see_other: Option<String>,
 }
 
 impl PageError {
     pub fn new(req: &HttpRequest, status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
         let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
-        PageError { status, title, message: message.into(), request_id }
+        PageError { status, title, message: message.into(), request_id, see_other: None }
+    }
+
+    /// Not signed in: 303 to the login page, which comes back to this request's path.
+    pub fn login(req: &HttpRequest) -> Self {
+        let next = url::form_urlencoded::byte_serialize(req.uri().to_string().as_bytes()).collect::<String>();
+        let mut error = Self::new(req, StatusCode::SEE_OTHER, "Sign in", "Sign in to see this page.");
+        error.see_other = Some(format!("/login?next={next}"));
+        error
     }
 
     pub fn bad_request(req: &HttpRequest, message: impl Into<String>) -> Self {
@@ -83,6 +94,9 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Some(location) = &self.see_other {
+            return super::see_other(location);
+        }
         super::render(
             self.status,
             &ErrorPage { title: self.title, message: &self.message, request_id: &self.request_id },

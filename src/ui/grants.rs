@@ -50,10 +50,7 @@ async fn mine(
     state: web::Data<AppState>,
     query: web::Query<Notice>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let user_id = user.user.id;
     let mine = state
         .db(move |conn| ops::grants::list_for_user(conn, user_id))
@@ -89,10 +86,7 @@ async fn team_grants(
     path: web::Path<String>,
     query: web::Query<Notice>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let user_id = user.user.id;
     // Not an admin and no such team look the same.
@@ -128,10 +122,7 @@ async fn revoke(
     grant_id: i64,
     back: String,
 ) -> Result<HttpResponse, PageError> {
-    let (user, _) = match signed_in_form(&req, &state, payload, 4 * 1024).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
     let user_id = user.user.id;
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
     let result = state

@@ -32,15 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     team_settings::configure(cfg);
 }
 
-/// The signed-in user, or a redirect to the login page that comes back here.
-async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Result<SessionUser, HttpResponse>, PageError> {
-    match session::current(req, state).await.map_err(PageError::db(req))? {
-        Some(user) => Ok(Ok(user)),
-        None => {
-            let next = url::form_urlencoded::byte_serialize(req.uri().to_string().as_bytes()).collect::<String>();
-            Ok(Err(see_other(&format!("/login?next={next}"))))
-        }
-    }
+/// The signed-in user; without one, the redirect to the login page that comes back here.
+async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<SessionUser, PageError> {
+    session::current(req, state).await.map_err(PageError::db(req))?.ok_or_else(|| PageError::login(req))
 }
 
 /// A form posted by the signed-in user (a body of at most `limit` bytes), its CSRF token
@@ -50,19 +44,16 @@ async fn signed_in_form(
     state: &AppState,
     payload: web::Payload,
     limit: usize,
-) -> Result<Result<(SessionUser, Params), HttpResponse>, PageError> {
+) -> Result<(SessionUser, Params), PageError> {
     let body = body::read(req, payload, limit)
         .await
         .map_err(|_| PageError::bad_request(req, "The form could not be read."))?;
     let params = Params::parse(&body).map_err(PageError::malformed(req))?;
-    let user = match signed_in(req, state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(Err(redirect)),
-    };
+    let user = signed_in(req, state).await?;
     if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
         return Err(PageError::forbidden(req, "This form has expired. Go back, reload the page and try again."));
     }
-    Ok(Ok((user, params)))
+    Ok((user, params))
 }
 
 /// Renders a page: HTML, never cached (pages carry CSRF tokens and personal data).

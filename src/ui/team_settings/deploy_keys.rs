@@ -215,10 +215,7 @@ async fn show(
     path: web::Path<String>,
     query: web::Query<Notice>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let account = Account::from(&user);
     let user_id = user.user.id;
@@ -326,10 +323,7 @@ async fn create(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = match signed_in_form(&req, &state, payload, 16 * 1024).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, params) = signed_in_form(&req, &state, payload, 16 * 1024).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let draft = Draft::posted(&params);
     let account = Account::from(&user);
@@ -364,10 +358,7 @@ async fn confirm_revoke(
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let (slug, id) = path.into_inner();
     let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
     let account = Account::from(&user);
@@ -395,10 +386,7 @@ async fn revoke(
     path: web::Path<(String, i64)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, _) = match signed_in_form(&req, &state, payload, 4 * 1024).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
     let (slug, id) = path.into_inner();
     let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
     let user_id = user.user.id;

@@ -84,10 +84,7 @@ async fn show(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let (account, user_id) = (Account::from(&user), user.user.id);
     let page = state
@@ -165,10 +162,7 @@ async fn create(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = match signed_in_form(&req, &state, payload, 4 * 1024).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let field = |name| params.first(name).unwrap_or_default().to_owned();
     let draft = Draft { project: field("project"), deployment_type: field("type"), name: field("name") };

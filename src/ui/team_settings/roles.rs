@@ -96,10 +96,7 @@ async fn show(
     path: web::Path<String>,
     query: web::Query<Notice>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let account = Account::from(&user);
     let user_id = user.user.id;
@@ -176,10 +173,7 @@ async fn create(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = match signed_in_form(&req, &state, payload, FORM_LIMIT).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, params) = signed_in_form(&req, &state, payload, FORM_LIMIT).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let form = posted(&params, params.first("name").unwrap_or_default());
     let account = Account::from(&user);
@@ -205,10 +199,7 @@ async fn edit(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let (slug, name) = role_path(&req, path.into_inner())?;
     let account = Account::from(&user);
     let user_id = user.user.id;
@@ -258,10 +249,7 @@ async fn update(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = match signed_in_form(&req, &state, payload, FORM_LIMIT).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, params) = signed_in_form(&req, &state, payload, FORM_LIMIT).await?;
     let role = role_path(&req, path.into_inner())?;
     let form = posted(&params, role.1.as_str());
     let account = Account::from(&user);
@@ -306,10 +294,7 @@ async fn confirm_delete(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
-    let user = match signed_in(&req, &state).await? {
-        Ok(user) => user,
-        Err(redirect) => return Ok(redirect),
-    };
+    let user = signed_in(&req, &state).await?;
     let (slug, name) = role_path(&req, path.into_inner())?;
     let account = Account::from(&user);
     let user_id = user.user.id;
@@ -353,10 +338,7 @@ async fn delete(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = match signed_in_form(&req, &state, payload, 4 * 1024).await? {
-        Ok(form) => form,
-        Err(redirect) => return Ok(redirect),
-    };
+    let (user, params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
     let role = role_path(&req, path.into_inner())?;
     let force = params.first("force") == Some("1");
     let account = Account::from(&user);
