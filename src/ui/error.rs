@@ -82,6 +82,18 @@ impl PageError {
     }
 }
 
+/// The answer of a page's database work: a failure to run it is a server fault, a use case's
+/// refusal is judged by [`PageError::op`].
+pub trait ForPage<T> {
+    fn for_page(self, req: &HttpRequest) -> Result<T, PageError>;
+}
+
+impl<T> ForPage<T> for Result<crate::ops::OpResult<T>, DbError> {
+    fn for_page(self, req: &HttpRequest) -> Result<T, PageError> {
+        self.map_err(PageError::db(req))?.map_err(PageError::op(req))
+    }
+}
+
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.status, self.message)

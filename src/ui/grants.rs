@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::pages::{Account, GrantRow, GrantsPage};
 use super::team_settings::{Section, TeamSettings};
-use super::{PageError, render, see_other, signed_in, signed_in_form};
+use super::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
 use crate::db::models::grants::GrantListing;
 use crate::domain::Slug;
 use crate::http::{AppState, client_ip};
@@ -96,8 +96,7 @@ async fn team_grants(
             Ok((found, TeamSettings::load(conn, user_id, &slug, Section::Authorizations)?))
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(
         StatusCode::OK,
         &GrantsPage {

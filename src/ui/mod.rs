@@ -16,7 +16,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-pub use self::error::PageError;
+pub use self::error::{ForPage, PageError};
 use self::session::SessionUser;
 use crate::http::params::Params;
 use crate::http::{AppState, body};

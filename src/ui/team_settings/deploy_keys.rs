@@ -19,7 +19,7 @@ use crate::ui::pages::{
     Account, Choice, CredentialCreatedPage, DeployKeyRevokePage, DeployKeysPage, FieldErrors, KeyForm, KeyRow,
     TargetGroup,
 };
-use crate::ui::{PageError, render, see_other, signed_in, signed_in_form};
+use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings/deploy-keys").get(show).post(create))
@@ -228,8 +228,7 @@ async fn show(
             page(conn, settings, account, choices, &Draft::blank(), FieldErrors::default(), notice)
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -329,11 +328,8 @@ async fn create(
     let account = Account::from(&user);
     let user_id = user.user.id;
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let created = state
-        .db(move |conn| create_key(conn, &actor, account, user_id, &slug, draft))
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+    let created =
+        state.db(move |conn| create_key(conn, &actor, account, user_id, &slug, draft)).await.for_page(&req)?;
     Ok(match created {
         Created::Key(page) => render(StatusCode::OK, &*page),
         Created::Refused(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &*page),
@@ -375,8 +371,7 @@ async fn confirm_revoke(
             })
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -398,7 +393,6 @@ async fn revoke(
             Ok(settings.url(Section::DeployKeys))
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(see_other(&format!("{back}?revoked=1")))
 }

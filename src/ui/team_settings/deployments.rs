@@ -16,7 +16,7 @@ use crate::ops::{Actor, OpResult, deployments, projects};
 use crate::ui::pages::{
     Account, Choice, CredentialCreatedPage, DeploymentForm, DeploymentRow, DeploymentsPage, FieldErrors,
 };
-use crate::ui::{PageError, render, signed_in, signed_in_form};
+use crate::ui::{ForPage, PageError, render, signed_in, signed_in_form};
 
 const TYPES: [DeploymentType; 4] =
     [DeploymentType::Prod, DeploymentType::Dev, DeploymentType::Preview, DeploymentType::Custom];
@@ -93,8 +93,7 @@ async fn show(
             page(conn, settings, account, &Draft::default(), FieldErrors::default())
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -168,11 +167,8 @@ async fn create(
     let draft = Draft { project: field("project"), deployment_type: field("type"), name: field("name") };
     let (account, user_id) = (Account::from(&user), user.user.id);
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let registered = state
-        .db(move |conn| register(conn, &actor, account, user_id, &slug, draft))
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+    let registered =
+        state.db(move |conn| register(conn, &actor, account, user_id, &slug, draft)).await.for_page(&req)?;
     Ok(match registered {
         Registered::Deployment(page) => render(StatusCode::OK, &*page),
         Registered::Refused(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &*page),

@@ -12,7 +12,7 @@ use crate::domain::{RoleName, Slug};
 use crate::http::{AppState, client_ip};
 use crate::ops::{Actor, OpError, OpResult, access, deploy_keys, roles};
 use crate::ui::pages::{Account, FieldErrors, RoleDeletePage, RoleEditPage, RoleForm, RoleRow, RolesPage};
-use crate::ui::{PageError, render, see_other, signed_in, signed_in_form};
+use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
 
 /// Statements may be long (up to 100 of them).
 const FORM_LIMIT: usize = 64 * 1024;
@@ -107,8 +107,7 @@ async fn show(
             page(conn, settings, account, blank(), notice)
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -179,11 +178,7 @@ async fn create(
     let account = Account::from(&user);
     let user_id = user.user.id;
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let saved = state
-        .db(move |conn| create_role(conn, &actor, account, user_id, &slug, form))
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+    let saved = state.db(move |conn| create_role(conn, &actor, account, user_id, &slug, form)).await.for_page(&req)?;
     Ok(respond(saved))
 }
 
@@ -219,8 +214,7 @@ async fn edit(
             })
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -255,11 +249,7 @@ async fn update(
     let account = Account::from(&user);
     let user_id = user.user.id;
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let saved = state
-        .db(move |conn| update_role(conn, &actor, account, user_id, role, form))
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+    let saved = state.db(move |conn| update_role(conn, &actor, account, user_id, role, form)).await.for_page(&req)?;
     Ok(respond(saved))
 }
 
@@ -304,8 +294,7 @@ async fn confirm_delete(
             delete_page(conn, settings, account, &slug, &name, None)
         })
         .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+        .for_page(&req)?;
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -344,10 +333,6 @@ async fn delete(
     let account = Account::from(&user);
     let user_id = user.user.id;
     let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let saved = state
-        .db(move |conn| delete_role(conn, &actor, account, user_id, role, force))
-        .await
-        .map_err(PageError::db(&req))?
-        .map_err(PageError::op(&req))?;
+    let saved = state.db(move |conn| delete_role(conn, &actor, account, user_id, role, force)).await.for_page(&req)?;
     Ok(respond(saved))
 }
