@@ -299,10 +299,13 @@ pub enum DeployKeyCommand {
         /// A preview deploy key for the project: creates its preview deployments and acts on them.
         #[arg(long, requires_all = ["team", "project"])]
         preview: bool,
+        /// What the key is for, e.g. "GitHub Actions" (1-100 characters).
         #[arg(long, value_parser = DisplayName::parse)]
         name: DisplayName,
-        /// A deployment action the key may take; repeat. Default: the SPEC §3 set.
-        #[arg(long = "action", value_parser = parse_action)]
+        /// A deployment action the key may take; repeat. Default: deployment:view
+        /// deployment:deploy builds:view builds:create builds:export builds:import env:write
+        /// logs:view run releases:promote (the last only with a release id).
+        #[arg(long = "action", value_name = "ACTION", value_parser = parse_action)]
         actions: Vec<Action>,
         /// A custom role of the team whose project and deployment statements extend the key.
         #[arg(long, value_parser = RoleName::parse)]
@@ -311,7 +314,7 @@ pub enum DeployKeyCommand {
         #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, value_parser = ExpiresIn::parse)]
         expires_in: Option<ExpiresIn>,
         /// Email of the team member recorded as the key's creator.
-        #[arg(long, value_parser = Email::parse)]
+        #[arg(long, value_name = "EMAIL", value_parser = Email::parse)]
         created_by: Option<Email>,
     },
     /// List a team's deploy keys (or one project's), newest first; never their secrets.
