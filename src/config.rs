@@ -14,6 +14,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTCULLIS_BIND", default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub bind: SocketAddr,
 
+    /// Serve `/metrics` (Prometheus text format, no authentication) on this address instead of
+    /// on `--bind`, which then answers 404 for it: keeps it off a public listener. Port 0
+    /// picks a free port (printed).
+    #[arg(long, env = "PORTCULLIS_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
+
     /// Public base URL: the OAuth issuer (RFC 8414) and the origin of every link we print.
     /// Never taken from the Host header. Default: http://<bound address>.
     #[arg(long, env = "PORTCULLIS_ISSUER", value_name = "URL")]

@@ -9,6 +9,7 @@ use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::api::ApiError;
 use crate::config::{ServeArgs, Settings};
@@ -19,10 +20,13 @@ use crate::http::{AppState, middleware};
 use crate::oauth::client_auth::BackendCache;
 use crate::oauth::error::OAuthError;
 use crate::ops::verify::Verifier;
+use crate::telemetry::metrics;
 use crate::ui::consent::ticket::TicketKey;
 use crate::{api, demo, oauth, ops, passwords, ui};
 
 pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    // First: a metric handle taken before the recorder exists counts nothing.
+    let exporter = web::Data::new(metrics::install()?);
     let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from)).max(1);
     let pool_size = args.db_pool_size.unwrap_or_else(|| (workers as u32 * 4).max(8));
 
@@ -36,6 +40,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
 
     let listener = TcpListener::bind(args.bind)?;
     let bound = listener.local_addr()?;
+    let metrics_listener = args.metrics_bind.map(TcpListener::bind).transpose()?;
     let settings = Settings::new(&args, bound)?;
     let demo = if args.demo { Some(demo::seed(&mut conn, &settings)?) } else { None };
     drop(conn);
@@ -53,24 +58,58 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.
+    if let Some(metrics_listener) = &metrics_listener {
+        let address = metrics_listener.local_addr()?;
+        tracing::info!(%address, "serving /metrics");
+        println!("portcullis metrics on http://{address}");
+    }
     println!("portcullis listening on http://{bound} (issuer {})", state.settings.issuer);
 
     let blocking_threads = (pool_size as usize / workers).max(2);
-    actix_web::rt::System::new().block_on(run(listener, state, workers, blocking_threads, demo))
+    let listeners = Listeners { main: listener, metrics: metrics_listener };
+    actix_web::rt::System::new().block_on(run(listeners, state, exporter, workers, blocking_threads, demo))
+}
+
+/// The main listener, and the one `/metrics` moved to if it did.
+struct Listeners {
+    main: TcpListener,
+    metrics: Option<TcpListener>,
 }
 
 async fn run(
-    listener: TcpListener,
+    listeners: Listeners,
     state: web::Data<AppState>,
+    exporter: web::Data<PrometheusHandle>,
     workers: usize,
     blocking_threads: usize,
     demo: Option<demo::Demo>,
 ) -> anyhow::Result<()> {
-    let background = actix_web::rt::spawn(housekeeping(state.clone()));
+    let background = actix_web::rt::spawn(housekeeping(state.clone(), exporter.clone()));
+    let metrics_apart = listeners.metrics.is_some();
+    let metrics_server = match listeners.metrics {
+        Some(listener) => {
+            let (state, exporter) = (state.clone(), exporter.clone());
+            let server = HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(exporter.clone())
+                    .wrap(from_fn(middleware::observe))
+                    .configure(api::metrics::configure)
+            })
+            .workers(1)
+            .listen(listener)?
+            .run();
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            Some(handle)
+        }
+        None => None,
+    };
     let app_state = state.clone();
     HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
+            .app_data(exporter.clone())
             .app_data(web::QueryConfig::default().error_handler(|error, req| {
                 ui::PageError::bad_request(req, format!("The query string is malformed: {error}")).into()
             }))
@@ -80,6 +119,11 @@ async fn run(
             .wrap(from_fn(middleware::observe))
             .configure(oauth::configure)
             .configure(api::configure)
+            .configure(|cfg| {
+                if !metrics_apart {
+                    api::metrics::configure(cfg);
+                }
+            })
             .configure(ui::configure)
             .configure(|cfg| {
                 if let Some(demo) = &demo {
@@ -93,9 +137,12 @@ async fn run(
     // the pool's lock (measured: that contention costs more than it saves).
     .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(10)
-    .listen(listener)?
+    .listen(listeners.main)?
     .run()
     .await?;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.stop(true).await;
+    }
     background.abort();
     let pool = state.pool.clone();
     let usage = state.usage.clone();
@@ -152,9 +199,9 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
 }
 
-/// Writes coalesced "last used" times every few seconds; purges expired codes, sessions and
-/// login-failure records every ten minutes.
-async fn housekeeping(state: web::Data<AppState>) {
+/// Writes coalesced "last used" times and folds histogram samples into their buckets every few
+/// seconds; purges expired codes, sessions and login-failure records every ten minutes.
+async fn housekeeping(state: web::Data<AppState>, exporter: web::Data<PrometheusHandle>) {
     let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
     let mut ticks: u64 = 0;
     loop {
@@ -163,7 +210,9 @@ async fn housekeeping(state: web::Data<AppState>) {
         let pool = state.pool.clone();
         let usage = state.usage.clone();
         let purge = ticks % 120 == 1;
+        let exporter = exporter.clone();
         let result = web::block(move || -> anyhow::Result<()> {
+            exporter.run_upkeep();
             usage.flush(&pool)?;
             if purge {
                 purge_expired(&pool)?;

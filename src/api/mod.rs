@@ -1,10 +1,12 @@
-//! The JSON API under `/v1` and the operational endpoints (`/healthz`, `/readyz`).
+//! The JSON API under `/v1` and the operational endpoints (`/healthz`, `/readyz`; `/metrics`,
+//! composed by startup on the listener it belongs to).
 
 mod auth;
 mod check;
 mod deploy_keys;
 pub mod error;
 mod health;
+pub mod metrics;
 mod openapi;
 mod token_details;
 

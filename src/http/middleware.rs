@@ -1,6 +1,6 @@
 //! Every response: a request id, security headers, one log line (method, path, status,
-//! duration — never the query string, headers or body, which may carry secrets). HEAD requests
-//! are served as GET.
+//! duration — never the query string, headers or body, which may carry secrets), and the
+//! request metrics (by route pattern, never by path). HEAD requests are served as GET.
 
 use std::fmt;
 use std::time::Instant;
@@ -12,6 +12,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
+
+use crate::telemetry::metrics;
 
 /// Identifies a request in logs and on error pages (16 hex digits).
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +53,15 @@ pub async fn observe(
     let started = Instant::now();
     let mut res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
-    let elapsed_us = started.elapsed().as_micros();
+    let elapsed = started.elapsed();
+    let route = res.request().match_pattern();
+    metrics::http_request(
+        route.as_deref().unwrap_or("unmatched"),
+        method_label(res.request().method()),
+        status.as_u16(),
+        elapsed,
+    );
+    let elapsed_us = elapsed.as_micros();
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), elapsed_us, "request failed");
@@ -69,4 +79,21 @@ pub async fn observe(
         headers.insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
+}
+
+/// The method as a metric label: the standard ones (RFC 9110 §9, and PATCH) by name, any
+/// other — a client may send whatever token it likes — as `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::HEAD => "HEAD",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }

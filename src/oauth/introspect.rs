@@ -12,6 +12,7 @@ use super::request::{TokenRequest, token_request};
 use crate::db::now;
 use crate::http::AppState;
 use crate::ops::verify::Verified;
+use crate::telemetry::metrics;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/introspect").post(introspect));
@@ -146,6 +147,7 @@ async fn introspect(
             }))
         })
         .await??;
+    metrics::introspection(verified.is_some());
     Ok(match verified {
         Some(verified) => {
             state.usage.note_use(&verified);

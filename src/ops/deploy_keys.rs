@@ -27,6 +27,7 @@ use crate::db::models::roles::CustomRoleRow;
 use crate::db::models::{deployments, members};
 use crate::db::{DbConnection, now};
 use crate::domain::{DeploymentName, DeploymentType, DisplayName, Email, Invalid, RoleName, Scope, Slug};
+use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::credential::{deployment_key, preview_project_key};
 use crate::tokens::{SecretHash, generate_secret};
 
@@ -342,7 +343,7 @@ pub fn create(
     params: &NewKeyParams,
     created_by: Option<&Email>,
 ) -> OpResult<CreatedKeyOut> {
-    conn.write_transaction(|conn| {
+    issuing(conn, |conn| {
         let placement = Placement::find(conn, &params.target)?;
         let role = role_in(conn, &placement, params.role.as_ref())?;
         let creator = match created_by {
@@ -436,7 +437,7 @@ pub fn create_for_app(
     presented: &str,
     params: &NewKeyParams,
 ) -> OpResult<CreatedKeyOut> {
-    conn.write_transaction(|conn| {
+    issuing(conn, |conn| {
         let now = now();
         let member_id = match verify::verify(conn, presented, now)? {
             Some(Verified::AppToken(token)) => token.member_id,
@@ -460,6 +461,14 @@ pub fn create_for_app(
         let maker = Maker::App { grant_id: token.grant_id, user_id: token.user_id };
         create_bounded(conn, actor, &placement, params, &subject, &token.user_email, maker)
     })
+}
+
+/// Runs a key-creating use case in one transaction and, once it committed, counts the key.
+fn issuing(
+    conn: &mut DbConnection,
+    create: impl FnOnce(&mut DbConnection) -> OpResult<CreatedKeyOut>,
+) -> OpResult<CreatedKeyOut> {
+    conn.write_transaction(create).inspect(|_| metrics::issued(TokenKind::DeployKey, 1))
 }
 
 fn show_in(conn: &mut DbConnection, id: i64) -> OpResult<KeyOut> {
@@ -514,6 +523,11 @@ pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: i64) -> OpResult<Revok
             )?;
         }
         Ok(RevokedKeyOut { id, revoked: true, already_revoked: !newly })
+    })
+    .inspect(|out| {
+        if !out.already_revoked {
+            metrics::revoked(TokenKind::DeployKey, 1);
+        }
     })
 }
 

@@ -17,6 +17,7 @@ use crate::db::now;
 use crate::http::params::Params;
 use crate::http::{AppState, body, client_ip};
 use crate::passwords;
+use crate::telemetry::metrics;
 
 /// Failed logins allowed per account and per address within [`WINDOW`] (SPEC §6).
 const MAX_FAILURES: i64 = 10;
@@ -103,6 +104,7 @@ async fn attempt(state: &AppState, email: String, ip: String, password: String) 
         })
         .await??;
     if let Attempt::Throttled { oldest } = slot {
+        metrics::login_throttled();
         return Ok(Outcome::Throttled { retry_after: (oldest + WINDOW - now).whole_seconds().max(1) });
     }
     let stored = account.as_ref().map(|(user, _)| user.password_hash.clone());
@@ -113,7 +115,10 @@ async fn attempt(state: &AppState, email: String, ip: String, password: String) 
             Ok(Outcome::Succeeded { user_id: user.id })
         }
         // The reserved slot stays: it is this failure.
-        _ => Ok(Outcome::Failed),
+        _ => {
+            metrics::login_failed();
+            Ok(Outcome::Failed)
+        }
     }
 }
 

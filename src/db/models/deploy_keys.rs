@@ -47,6 +47,11 @@ pub fn create(conn: &mut DbConnection, new: &NewDeployKey) -> QueryResult<Deploy
         .get_result(conn)
 }
 
+/// The key stored under `hash`, live or not.
+pub fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<DeployKey>> {
+    deploy_keys::table.filter(deploy_keys::token_hash.eq(hash)).select(DeployKey::as_select()).first(conn).optional()
+}
+
 /// Marks a key revoked; returns whether it was not revoked until now.
 pub fn revoke(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<bool> {
     let updated = diesel::update(deploy_keys::table.find(id).filter(deploy_keys::revoked_at.is_null()))

@@ -45,7 +45,7 @@ pub fn redeem_code(
     client_ip: Option<String>,
     now: PrimitiveDateTime,
 ) -> OpResult<Redeemed> {
-    conn.write_transaction(|conn| {
+    let redeemed = conn.write_transaction(|conn| -> OpResult<Redeemed> {
         // Locks in the order of the module doc of `ops`: membership, app, project, code, grant.
         let member = match members::find(conn, code.team_id, code.user_id)? {
             Some(member) if members::lock(conn, member.id)? => Some(member),
@@ -116,5 +116,9 @@ pub fn redeem_code(
             },
         )?;
         Ok(Redeemed::Issued(IssuedTokens { access_token, refresh_token, expires_in: app.token_ttl_seconds, scope }))
-    })
+    })?;
+    if let Redeemed::Issued(tokens) = &redeemed {
+        tokens.count_issued();
+    }
+    Ok(redeemed)
 }

@@ -11,6 +11,7 @@ use crate::domain::{DisplayName, Scope, Slug};
 use crate::ops::access;
 use crate::ops::audit::{self, Actor, Event};
 use crate::ops::{OpError, OpResult, projects};
+use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::{SecretHash, generate_secret};
 
 /// The project an approval grants, for project scope.
@@ -103,4 +104,5 @@ pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, poli
         )?;
         Ok(code.clone())
     })
+    .inspect(|_| metrics::issued(TokenKind::AuthorizationCode, 1))
 }

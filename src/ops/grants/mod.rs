@@ -22,6 +22,7 @@ use crate::db::DbConnection;
 use crate::db::models::apps::{self, App};
 use crate::db::models::refresh_tokens;
 use crate::domain::Scope;
+use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::credential::{project_token, team_token};
 use crate::tokens::{SecretHash, generate_secret};
 
@@ -60,6 +61,16 @@ pub struct IssuedTokens {
     pub refresh_token: Option<String>,
     pub expires_in: Option<i64>,
     pub scope: Scope,
+}
+
+impl IssuedTokens {
+    /// Counts these tokens as issued: call once the transaction that stored them committed.
+    fn count_issued(&self) {
+        metrics::issued(TokenKind::access(self.scope == Scope::Project), 1);
+        if self.refresh_token.is_some() {
+            metrics::issued(TokenKind::RefreshToken, 1);
+        }
+    }
 }
 
 fn mint_access_token(team_slug: &str, project_slug: Option<&str>) -> String {

@@ -35,7 +35,7 @@ pub fn refresh(
 ) -> OpResult<Result<IssuedTokens, RefreshRefused>> {
     let hash = SecretHash::of(presented);
     let actor = Actor::App { client_id: app.client_id.clone(), client_ip };
-    conn.write_transaction(|conn| {
+    let refreshed = conn.write_transaction(|conn| -> OpResult<Result<IssuedTokens, RefreshRefused>> {
         let Some(token) = refresh_tokens::find_by_hash(conn, hash.as_str())? else {
             return Ok(Err(RefreshRefused::InvalidGrant));
         };
@@ -92,7 +92,11 @@ pub fn refresh(
             expires_in: app.token_ttl_seconds,
             scope: Scope::parse(&grant.scope)?,
         }))
-    })
+    })?;
+    if let Ok(tokens) = &refreshed {
+        tokens.count_issued();
+    }
+    Ok(refreshed)
 }
 
 /// The slugs a grant's tokens are minted with, if its user is still enabled and still holds

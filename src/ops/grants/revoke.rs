@@ -9,12 +9,19 @@ use crate::db::models::{grants, members, refresh_tokens};
 use crate::domain::MemberRole;
 use crate::ops::audit::{self, Actor, Event};
 use crate::ops::{OpError, OpResult};
+use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::{Credential, CredentialKind, SecretHash};
 
-/// Revokes one grant and records it; returns whether it was live until now.
-pub(super) fn revoke_in_tx(conn: &mut DbConnection, actor: &Actor, grant_id: i64, reason: &str) -> OpResult<bool> {
+/// Revokes one grant and records it; returns the kind of its access token if it was live
+/// until now.
+pub(super) fn revoke_in_tx(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    grant_id: i64,
+    reason: &str,
+) -> OpResult<Option<TokenKind>> {
     let Some(grant) = grants::find_by_id(conn, grant_id)? else {
-        return Ok(false);
+        return Ok(None);
     };
     let revoked = grants::revoke(conn, grant_id, reason, crate::db::now())?;
     if revoked {
@@ -30,14 +37,25 @@ pub(super) fn revoke_in_tx(conn: &mut DbConnection, actor: &Actor, grant_id: i64
             },
         )?;
     }
-    Ok(revoked)
+    Ok(revoked.then(|| TokenKind::access(grant.project_id.is_some())))
+}
+
+/// Runs a revocation use case in one transaction and, once it committed, counts what it ended.
+fn revoking(
+    conn: &mut DbConnection,
+    revoke: impl FnOnce(&mut DbConnection) -> OpResult<Option<TokenKind>>,
+) -> OpResult<()> {
+    if let Some(kind) = conn.write_transaction(revoke)? {
+        metrics::revoked(kind, 1);
+    }
+    Ok(())
 }
 
 /// RFC 7009: the app that holds `token` (an access or a refresh token) revokes it, which
 /// revokes its grant. Unknown tokens and other apps' tokens change nothing.
 pub fn revoke_token(conn: &mut DbConnection, app: &App, token: &str, client_ip: Option<String>) -> OpResult<()> {
     let actor = Actor::App { client_id: app.client_id.clone(), client_ip };
-    conn.write_transaction(|conn| {
+    revoking(conn, |conn| {
         let grant = match Credential::parse(token) {
             Some(credential @ Credential { kind: CredentialKind::AppToken(_), .. }) => {
                 grants::find_by_access_hash(conn, credential.hash().as_str())?
@@ -48,17 +66,17 @@ pub fn revoke_token(conn: &mut DbConnection, app: &App, token: &str, client_ip: 
                 None => None,
             },
         };
-        if let Some(grant) = grant.filter(|g| g.app_id == app.id) {
-            revoke_in_tx(conn, &actor, grant.id, "revoked_by_app")?;
+        match grant.filter(|g| g.app_id == app.id) {
+            Some(grant) => revoke_in_tx(conn, &actor, grant.id, "revoked_by_app"),
+            None => Ok(None),
         }
-        Ok(())
     })
 }
 
 /// A person revokes a grant from the pages: their own, or any on a team they administer.
 /// Anything else looks exactly like a grant that does not exist.
 pub fn revoke_as_user(conn: &mut DbConnection, actor: &Actor, user_id: i64, grant_id: i64) -> OpResult<()> {
-    conn.write_transaction(|conn| {
+    revoking(conn, |conn| {
         let grant = grants::find_by_id(conn, grant_id)?.filter(|g| g.revoked_at.is_none());
         let Some(grant) = grant else {
             return Err(OpError::NotFound("no such authorization".into()));
@@ -70,7 +88,6 @@ pub fn revoke_as_user(conn: &mut DbConnection, actor: &Actor, user_id: i64, gran
             return Err(OpError::NotFound("no such authorization".into()));
         }
         let reason = if grant.user_id == user_id { "revoked_by_user" } else { "revoked_by_team_admin" };
-        revoke_in_tx(conn, actor, grant.id, reason)?;
-        Ok(())
+        revoke_in_tx(conn, actor, grant.id, reason)
     })
 }

@@ -18,6 +18,17 @@
 //! checked against the request's clock on every use. An answer computed while the log moved on
 //! is not kept, since the change it missed may already have been applied to the cache.
 //!
+//! Metrics: hits, misses and invalidations (`portcullis_verification_cache_total`), and
+//! `portcullis_revocation_visible_seconds`. The log records no commit time (and gets none: no
+//! migration for a metric), so that histogram measures what can be measured without one: when
+//! the log names a credential whose live answer was kept and the next request for it finds it
+//! inactive in the database, the time from the `revoked_at` its grant or deploy key records
+//! (the revoking process's clock, within its transaction, just before commit) to that answer
+//! (this request's clock). Not observed: credentials ended otherwise (expiry, deletion, a
+//! disabled user whose grants were not revoked), changes the log records as "anything may
+//! have changed", and answers nobody had kept or asks for again within [`DROPPED_WATCHED`]
+//! drops.
+//!
 //! PostgreSQL keeps no such log (concurrent transactions do not take ids in commit order), so
 //! there every answer comes from the database.
 
@@ -28,14 +39,19 @@ use diesel::{QueryResult, SqliteConnection};
 use lru::LruCache;
 use time::PrimitiveDateTime;
 
-use super::{Verified, verify_credential};
+use super::{Verified, revoked_at, verify_credential};
 use crate::db::commit_watch::{CommitMark, CommitWatch};
 use crate::db::models::credential_changes;
 use crate::db::{DatabaseUrl, DbConnection, pool};
+use crate::telemetry::metrics::{self, CacheOutcome};
 use crate::tokens::{Credential, SecretDigest};
 
 /// Catching up on more changes than this costs more than forgetting everything.
 const MAX_REPLAY: i64 = 1_000;
+
+/// Kept answers the log dropped by name, remembered until the credential is asked for again
+/// (to time its revocation's visibility) or crowded out by newer drops.
+const DROPPED_WATCHED: NonZeroUsize = NonZeroUsize::new(4_096).unwrap();
 
 /// Verifies credentials for a running server: with the cache on SQLite, from the database
 /// alone on PostgreSQL or when the cache is turned off.
@@ -56,6 +72,8 @@ struct Cache {
     generation: u64,
     /// Live answers by the SHA-256 of the credential, with the generation they belong to.
     live: LruCache<SecretDigest, (u64, Arc<Verified>)>,
+    /// Credentials whose kept answers the log dropped by name, not asked for since.
+    dropped: LruCache<SecretDigest, ()>,
 }
 
 impl Verifier {
@@ -67,7 +85,7 @@ impl Verifier {
         let watch = pool::open(database).map_err(|e| e.to_string()).and_then(|holder| CommitWatch::open(path, holder));
         match watch {
             Ok(watch) => {
-                let cache = Cache { applied: None, seen: None, generation: 0, live: LruCache::new(capacity) };
+                let cache = Cache::new(capacity);
                 Verifier { cache: Some((watch, Mutex::new(cache))) }
             }
             Err(reason) => {
@@ -109,11 +127,23 @@ impl Verifier {
         let known = guard.known(&digest);
         drop(guard);
         if let Some(known) = known {
+            metrics::cache(CacheOutcome::Hit, 1);
             return Ok((!known.expired(now)).then_some(known));
         }
-        let verified = verify_credential(conn, &credential, &digest.to_hash(), now)?.map(Arc::new);
-        if let Some(verified) = &verified {
-            lock(cache).remember(head, digest, verified.clone());
+        metrics::cache(CacheOutcome::Miss, 1);
+        let hash = digest.to_hash();
+        let verified = verify_credential(conn, &credential, &hash, now)?.map(Arc::new);
+        let mut guard = lock(cache);
+        let was_dropped = guard.dropped.pop(&digest).is_some();
+        match &verified {
+            Some(verified) => guard.remember(head, digest, verified.clone()),
+            None if was_dropped => {
+                drop(guard);
+                if let Some(at) = revoked_at(conn, &credential, &hash)? {
+                    metrics::revocation_visible((now - at).try_into().unwrap_or_default());
+                }
+            }
+            None => {}
         }
         Ok(verified)
     }
@@ -130,6 +160,16 @@ fn lock(cache: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
 }
 
 impl Cache {
+    fn new(capacity: NonZeroUsize) -> Cache {
+        Cache {
+            applied: None,
+            seen: None,
+            generation: 0,
+            live: LruCache::new(capacity),
+            dropped: LruCache::new(DROPPED_WATCHED),
+        }
+    }
+
     /// The newest change, known without asking the database: when `mark` is the one read just
     /// before the log was last found to end where it was applied, nothing has committed since.
     fn head_if_unchanged(&self, mark: Option<CommitMark>) -> Option<i64> {
@@ -146,7 +186,7 @@ impl Cache {
             None => self.forget_all(Some(head)),
             // Another request already applied as much or more.
             Some(applied) if head <= applied => {}
-            Some(applied) if head - applied > MAX_REPLAY => self.forget_all(Some(head)),
+            Some(applied) if head - applied > MAX_REPLAY => self.invalidate_all(Some(head)),
             Some(applied) => {
                 let changes = credential_changes::after(conn, applied)?;
                 // Pruned past what we applied: what the missing changes touched is unknown.
@@ -161,11 +201,14 @@ impl Cache {
                 match named {
                     Some(named) if complete => {
                         for digest in named {
-                            self.live.pop(&digest);
+                            if self.live.pop(&digest).is_some() {
+                                metrics::cache(CacheOutcome::Invalidation, 1);
+                                self.dropped.put(digest, ());
+                            }
                         }
                         self.applied = Some(newest);
                     }
-                    _ => self.forget_all(Some(newest)),
+                    _ => self.invalidate_all(Some(newest)),
                 }
             }
         }
@@ -188,6 +231,12 @@ impl Cache {
         if self.applied == Some(head) {
             self.live.put(digest, (self.generation, verified));
         }
+    }
+
+    /// Forgets everything because of what the log says: one invalidation.
+    fn invalidate_all(&mut self, applied: Option<i64>) {
+        metrics::cache(CacheOutcome::Invalidation, 1);
+        self.forget_all(applied);
     }
 
     fn forget_all(&mut self, applied: Option<i64>) {
@@ -324,7 +373,7 @@ mod tests {
     fn an_answer_computed_before_an_applied_change_is_not_kept() {
         let mut f = Fixture::seeded();
         let answer = Arc::new(super::super::verify(&mut f.conn, PROJECT_TOKEN, at(1)).unwrap().unwrap());
-        let mut cache = Cache { applied: Some(7), seen: None, generation: 0, live: LruCache::new(NonZeroUsize::MIN) };
+        let mut cache = Cache { applied: Some(7), ..Cache::new(NonZeroUsize::MIN) };
         // Another request applied change 7 while this answer was being computed at head 6.
         let digest = SecretDigest::of(PROJECT_TOKEN);
         cache.remember(6, digest, answer.clone());

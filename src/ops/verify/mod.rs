@@ -165,6 +165,30 @@ pub fn verify(conn: &mut DbConnection, presented: &str, now: PrimitiveDateTime) 
 }
 
 /// [`verify`] for a credential already parsed, `hash` being its storage hash.
+/// When the credential stored under `hash` was revoked: the `revoked_at` its grant or deploy
+/// key records (a deploy key also ends with its grant). `None` when no revocation ended it (an
+/// edit, a removal, an expiry, a credential that never existed, an admin key).
+fn revoked_at(
+    conn: &mut DbConnection,
+    credential: &Credential,
+    hash: &SecretHash,
+) -> QueryResult<Option<PrimitiveDateTime>> {
+    match credential.kind {
+        CredentialKind::AppToken(_) => Ok(grants::find_by_access_hash(conn, hash.as_str())?.and_then(|g| g.revoked_at)),
+        CredentialKind::DeploymentKey { .. } | CredentialKind::PreviewProjectKey => {
+            let Some(key) = deploy_keys::find_by_hash(conn, hash.as_str())? else {
+                return Ok(None);
+            };
+            match (key.revoked_at, key.grant_id) {
+                (Some(at), _) => Ok(Some(at)),
+                (None, Some(grant_id)) => Ok(grants::find_by_id(conn, grant_id)?.and_then(|g| g.revoked_at)),
+                (None, None) => Ok(None),
+            }
+        }
+        CredentialKind::AdminKey { .. } => Ok(None),
+    }
+}
+
 fn verify_credential(
     conn: &mut DbConnection,
     credential: &Credential,

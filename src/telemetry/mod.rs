@@ -1,6 +1,8 @@
 //! Logging: `tracing` to stderr, human-readable or JSON, filtered by `PORTCULLIS_LOG`
 //! (`RUST_LOG` syntax; default `info`). Nothing logs secrets: handlers log ids, never tokens,
-//! codes, passwords, emails or query strings.
+//! codes, passwords, emails or query strings. Metrics: [`metrics`].
+
+pub mod metrics;
 
 use std::io::IsTerminal;
 
