@@ -416,7 +416,7 @@ pub fn create_as_member(
     user_id: i64,
     params: &NewKeyParams,
 ) -> OpResult<CreatedKeyOut> {
-    conn.write_transaction(|conn| {
+    issuing(conn, |conn| {
         let placement = Placement::find(conn, &params.target)?;
         let subject = access::member(conn, user_id, placement.team_id)?
             .ok_or_else(|| OpError::NotFound("no such team".into()))?;
