@@ -20,6 +20,12 @@ impl Params {
     /// Parses `name=value&…` (empty pieces between `&`s are skipped; a piece without `=` is a
     /// name with an empty value).
     pub fn parse(input: &[u8]) -> Result<Params, Malformed> {
+        Params::parse_with_lines(input, &[])
+    }
+
+    /// [`Params::parse`], the values of the fields named in `multiline` allowed to hold tab,
+    /// CR and LF (a textarea); every other field stays single-line.
+    pub fn parse_with_lines(input: &[u8], multiline: &[&str]) -> Result<Params, Malformed> {
         input
             .split(|&b| b == b'&')
             .filter(|piece| !piece.is_empty())
@@ -28,7 +34,13 @@ impl Params {
                     Some(eq) => (&piece[..eq], &piece[eq + 1..]),
                     None => (piece, &b""[..]),
                 };
-                Ok((text::form_component(name)?, text::form_component(value)?))
+                let name = text::form_component(name)?;
+                let value = if multiline.contains(&name.as_str()) {
+                    text::form_component_lines(value)?
+                } else {
+                    text::form_component(value)?
+                };
+                Ok((name, value))
             })
             .collect::<Result<_, _>>()
             .map(Params)

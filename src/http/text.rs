@@ -10,6 +10,10 @@
 //!   particular must never reach PostgreSQL, which rejects it in text (a server error there,
 //!   but not on SQLite).
 //!
+//!   The one exception is a field a form declares multi-line (a role's statements textarea):
+//!   there tab, CR and LF are text, every other control character is still refused
+//!   ([`form_component_lines`]).
+//!
 //! Each area maps [`Malformed`] into its own error shape with one conversion.
 
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -50,6 +54,22 @@ fn hex(digit: u8) -> Option<u8> {
 /// Decodes one `application/x-www-form-urlencoded` name or value (`+` is a space, `%XX` a
 /// byte), strictly: a `%` not followed by two hex digits is an error, not a literal.
 pub fn form_component(raw: &[u8]) -> Result<String, Malformed> {
+    let text = decode_form_component(raw)?;
+    checked(&text)?;
+    Ok(text)
+}
+
+/// [`form_component`] for a multi-line field: tab, CR and LF are kept, every other control
+/// character (NUL included) is refused.
+pub fn form_component_lines(raw: &[u8]) -> Result<String, Malformed> {
+    let text = decode_form_component(raw)?;
+    if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n')) {
+        return Err(Malformed::control());
+    }
+    Ok(text)
+}
+
+fn decode_form_component(raw: &[u8]) -> Result<String, Malformed> {
     let mut decoded = Vec::with_capacity(raw.len());
     let mut bytes = raw.iter().copied();
     while let Some(byte) = bytes.next() {
@@ -63,9 +83,7 @@ pub fn form_component(raw: &[u8]) -> Result<String, Malformed> {
             other => other,
         });
     }
-    let text = String::from_utf8(decoded).map_err(|_| Malformed::utf8())?;
-    checked(&text)?;
-    Ok(text)
+    String::from_utf8(decoded).map_err(|_| Malformed::utf8())
 }
 
 /// Parses a JSON body into `T` after checking every string in it (object keys included) with

@@ -45,10 +45,22 @@ async fn signed_in_form(
     payload: web::Payload,
     limit: usize,
 ) -> Result<(SessionUser, Params), PageError> {
+    signed_in_form_with_lines(req, state, payload, limit, &[]).await
+}
+
+/// [`signed_in_form`] for a form with textareas: the fields named in `multiline` may hold
+/// line breaks and tabs (see `Params::parse_with_lines`).
+async fn signed_in_form_with_lines(
+    req: &HttpRequest,
+    state: &AppState,
+    payload: web::Payload,
+    limit: usize,
+    multiline: &[&str],
+) -> Result<(SessionUser, Params), PageError> {
     let body = body::read(req, payload, limit)
         .await
         .map_err(|_| PageError::bad_request(req, "The form could not be read."))?;
-    let params = Params::parse(&body).map_err(PageError::malformed(req))?;
+    let params = Params::parse_with_lines(&body, multiline).map_err(PageError::malformed(req))?;
     let user = signed_in(req, state).await?;
     if !user.csrf_matches(params.get("csrf_token").ok().flatten()) {
         return Err(PageError::forbidden(req, "This form has expired. Go back, reload the page and try again."));

@@ -563,3 +563,25 @@ fn members_register_deployments_and_see_the_admin_key_once() {
     assert_eq!(register(&developer, &[("project", &team.project), ("type", "dev"), ("name", "")]).status(), 403);
     assert_eq!(listed(), before, "nothing registered");
 }
+
+#[test]
+fn the_statements_textarea_takes_line_breaks_but_no_other_control_character() {
+    let team = Team::new();
+    let browser = team.world.login(&team.admin);
+    // What a person types (or the edit page pre-fills): indented, several lines, CRLF as
+    // browsers send a textarea.
+    let typed = "[\r\n\t{\"effect\": \"allow\",\r\n\t \"actions\": [\"logs:view\"],\r\n\t \"resource\": \"project:*:deployment:*\"}\r\n]";
+    let created = team.post_role(&browser, "", &[("name", "typed"), ("statements", typed)]);
+    assert_eq!(created.status(), 303, "a multi-line statements field is text");
+    assert_eq!(team.role_names(), ["typed"]);
+    let updated = team.post_role(&browser, "/typed", &[("statements", typed)]);
+    assert_eq!(updated.status(), 303, "the edit form too");
+
+    for hostile in ["[\u{0}]", "[\u{1b}]", "[{\"effect\":\"allow\u{7f}\"}]"] {
+        let refused = team.post_role(&browser, "", &[("name", "hostile"), ("statements", hostile)]);
+        assert_eq!(refused.status(), 400, "{hostile:?}");
+    }
+    let refused = team.post_role(&browser, "", &[("name", "two\nlines"), ("statements", LOGS_ONLY)]);
+    assert_eq!(refused.status(), 400, "other fields stay single-line");
+    assert_eq!(team.role_names(), ["typed"]);
+}

@@ -12,7 +12,7 @@ use crate::domain::{RoleName, Slug};
 use crate::http::{AppState, client_ip};
 use crate::ops::{Actor, OpError, OpResult, access, deploy_keys, roles};
 use crate::ui::pages::{Account, FieldErrors, RoleDeletePage, RoleEditPage, RoleForm, RoleRow, RolesPage};
-use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
+use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form, signed_in_form_with_lines};
 
 /// Statements may be long (up to 100 of them).
 const FORM_LIMIT: usize = 64 * 1024;
@@ -172,7 +172,7 @@ async fn create(
     path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form(&req, &state, payload, FORM_LIMIT).await?;
+    let (user, params) = signed_in_form_with_lines(&req, &state, payload, FORM_LIMIT, &["statements"]).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let form = posted(&params, params.first("name").unwrap_or_default());
     let account = Account::from(&user);
@@ -243,7 +243,7 @@ async fn update(
     path: web::Path<(String, String)>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form(&req, &state, payload, FORM_LIMIT).await?;
+    let (user, params) = signed_in_form_with_lines(&req, &state, payload, FORM_LIMIT, &["statements"]).await?;
     let role = role_path(&req, path.into_inner())?;
     let form = posted(&params, role.1.as_str());
     let account = Account::from(&user);
