@@ -136,13 +136,6 @@ fn allowed(conn: &mut DbConnection, verified: &Verified, action: Action, resourc
     Ok(decide(&subject, action, resource, None).allowed)
 }
 
-/// The token's project, as it is now.
-fn token_project(conn: &mut DbConnection, token: &AppToken) -> Result<Resource, OpError> {
-    let forbidden = || OpError::Forbidden("only a project token can manage deploy keys".into());
-    let project = token.project_slug.as_deref().ok_or_else(forbidden)?;
-    access::resource(conn, &ResourceName::Project(Slug::parse(&token.team_slug)?, Slug::parse(project)?))
-}
-
 #[utoipa::path(
     get,
     path = "/v1/deploy_keys",
@@ -157,16 +150,19 @@ fn token_project(conn: &mut DbConnection, token: &AppToken) -> Result<Resource, 
 )]
 pub(super) async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let verified = bearer(&req, &state).await?;
-    app_token(&verified)?;
+    let token = app_token(&verified)?;
+    let (Some(project_id), Some(project_slug)) = (token.project_id, token.project_slug.as_deref()) else {
+        return Err(ApiError::Forbidden("only a project token can list deploy keys".into()));
+    };
+    let slug = |s: &str| Slug::parse(s).map_err(OpError::from);
+    let project = ResourceName::Project(slug(&token.team_slug)?, slug(project_slug)?);
     let keys = state
         .db_read(move |conn| -> Result<KeyList, OpError> {
-            let Verified::AppToken(token) = &*verified else { unreachable!("checked above") };
-            let project = token_project(conn, token)?;
+            let project = access::resource(conn, &project)?;
             if !allowed(conn, &verified, Action::DeployKeyView, &project)? {
                 return Err(OpError::Forbidden("the token's user may not view this project's deploy keys".into()));
             }
-            let Resource::Project { project, .. } = project else { unreachable!("a project was resolved") };
-            Ok(KeyList { deploy_keys: deploy_keys::list_in_project(conn, project.id)? })
+            Ok(KeyList { deploy_keys: deploy_keys::list_in_project(conn, project_id)? })
         })
         .await??;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(keys))
