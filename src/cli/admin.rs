@@ -107,6 +107,12 @@ pub struct MemberRef {
 
 #[derive(Debug, Subcommand)]
 pub enum MemberCommand {
+    /// List a team's members with their roles and project-admin grants.
+    List {
+        /// Team slug.
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+    },
     /// Add a user to a team.
     Add {
         #[command(flatten)]
@@ -367,6 +373,7 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
         AdminCommand::Member(MemberCommand::SetRole { member, role }) => {
             print(ops::members::set_role(conn, &actor, &member.team, &member.email, role)?)
         }
+        AdminCommand::Member(MemberCommand::List { team }) => print(ops::members::list_in(conn, &team)?),
         AdminCommand::Member(MemberCommand::Remove { member }) => {
             print(ops::members::remove(conn, &actor, &member.team, &member.email)?)
         }

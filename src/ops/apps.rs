@@ -108,6 +108,83 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, params: &NewAppParams) -> 
     })
 }
 
+/// An app as its team's settings show it.
+#[derive(Debug, Serialize)]
+pub struct AppOut {
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub public: bool,
+    pub verified: bool,
+    pub token_ttl: Option<i64>,
+    /// Distinct teams holding a live grant: what the unverified-app limit counts (SPEC §2).
+    pub teams_using: i64,
+    pub created_at: String,
+}
+
+fn out(conn: &mut DbConnection, app: apps::App) -> OpResult<AppOut> {
+    Ok(AppOut {
+        redirect_uris: apps::redirect_uris(conn, app.id)?,
+        teams_using: apps::teams_using(conn, app.id)?,
+        public: app.is_public(),
+        verified: app.verified_at.is_some(),
+        token_ttl: app.token_ttl_seconds,
+        created_at: super::rfc3339(app.created_at),
+        client_id: app.client_id,
+        name: app.name,
+    })
+}
+
+/// The apps `team_id` owns, oldest first.
+pub fn list_in(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<AppOut>> {
+    apps::list_for_team(conn, team_id)?.into_iter().map(|app| out(conn, app)).collect()
+}
+
+/// App `client_id` as [`AppOut`].
+pub fn show(conn: &mut DbConnection, client_id: &str) -> OpResult<AppOut> {
+    let app = require(conn, client_id)?;
+    out(conn, app)
+}
+
+/// Renames the app and/or replaces its redirect URIs (SPEC §2 validation by the domain types).
+/// A verified app's name is frozen: people approved an app by that name. Codes issued for a
+/// URI that is no longer registered die with it.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    client_id: &str,
+    name: Option<&AppName>,
+    redirect_uris: Option<&RedirectUris>,
+) -> OpResult<AppOut> {
+    conn.write_transaction(|conn| {
+        let app = require(conn, client_id)?;
+        if let Some(name) = name
+            && name.as_str() != app.name
+        {
+            if app.verified_at.is_some() {
+                return Err(OpError::Conflict("a verified app's name cannot change".into()));
+            }
+            apps::set_name(conn, app.id, name.as_str())?;
+        }
+        let uris: Option<Vec<&str>> = redirect_uris.map(|uris| uris.iter().map(RedirectUri::as_str).collect());
+        if let Some(uris) = &uris {
+            apps::replace_redirect_uris(conn, app.id, uris)?;
+        }
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "app.update",
+                target_type: "oauth_app",
+                target_id: app.client_id.clone(),
+                team_id: Some(app.team_id),
+                details: json!({ "name": name.map(AppName::as_str), "redirect_uris": uris }),
+            },
+        )?;
+        show(conn, client_id)
+    })
+}
+
 fn require(conn: &mut DbConnection, client_id: &str) -> OpResult<apps::App> {
     apps::find_by_client_id(conn, client_id)?
         .ok_or_else(|| OpError::NotFound(format!("no OAuth app with client id {client_id}")))

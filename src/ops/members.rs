@@ -6,9 +6,68 @@ use serde_json::json;
 use super::audit::{self, Actor, Event};
 use super::users::require_by_email;
 use super::{OpError, OpResult, projects, teams};
-use crate::db::models::{grants, members, roles};
+use crate::db::models::{grants, members, projects as project_rows, roles};
 use crate::db::{DbConnection, now};
 use crate::domain::{Email, MemberRole, RoleName, Slug, TeamRole};
+
+/// A member as the team settings list them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Membership {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    #[serde(serialize_with = "role_name")]
+    pub role: MemberRole,
+    /// By name; empty unless `role` is `custom`.
+    pub custom_roles: Vec<String>,
+    /// The projects (slugs) they are project admin of.
+    pub project_admin_of: Vec<String>,
+    pub joined_at: String,
+}
+
+fn role_name<S: serde::Serializer>(role: &MemberRole, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(role.as_str())
+}
+
+#[derive(Debug, Serialize)]
+pub struct MembersOut {
+    pub team: String,
+    pub members: Vec<Membership>,
+}
+
+/// [`list`], for the team with this slug.
+pub fn list_in(conn: &mut DbConnection, team: &Slug) -> OpResult<MembersOut> {
+    let team = teams::require(conn, team)?;
+    Ok(MembersOut { members: list(conn, team.id)?, team: team.slug })
+}
+
+/// The members of `team_id`, by email, with their custom roles and project-admin grants (three
+/// reads, whatever the team's size).
+pub fn list(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<Membership>> {
+    let mut custom: Vec<(i64, String)> = roles::held_in(conn, team_id)?;
+    let admins = members::project_admins_in(conn, team_id)?;
+    let slugs: std::collections::BTreeMap<i64, String> =
+        project_rows::list_for_team(conn, team_id)?.into_iter().map(|p| (p.id, p.slug)).collect();
+    Ok(members::list_for_team(conn, team_id)?
+        .into_iter()
+        .map(|row| {
+            let id = row.member.id;
+            Membership {
+                user_id: row.member.user_id,
+                email: row.email,
+                name: row.name,
+                role: MemberRole::from_stored(&row.member.role),
+                custom_roles: custom.extract_if(.., |(member, _)| *member == id).map(|(_, name)| name).collect(),
+                project_admin_of: admins
+                    .iter()
+                    .filter(|(member, _)| *member == id)
+                    .filter_map(|(_, project)| slugs.get(project).cloned())
+                    .collect(),
+                joined_at: super::rfc3339(row.member.created_at),
+            }
+        })
+        .collect())
+}
 
 #[derive(Debug, Serialize)]
 pub struct MemberOut {

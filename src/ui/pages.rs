@@ -4,15 +4,28 @@ use askama::Template;
 
 use super::session::SessionUser;
 
-/// The signed-in header and the CSRF token every form of a page carries.
+/// The signed-in header — who, the teams whose settings they can open, logout — and the CSRF
+/// token every form of a page carries.
 pub struct Account {
     pub email: String,
     pub csrf_token: String,
+    pub teams: Vec<TeamLink>,
+}
+
+/// A team in the header's team switcher: its settings.
+pub struct TeamLink {
+    pub name: String,
+    pub href: String,
 }
 
 impl From<&SessionUser> for Account {
     fn from(session: &SessionUser) -> Self {
-        Account { email: session.user.email.clone(), csrf_token: session.csrf_token() }
+        let teams = session
+            .teams
+            .iter()
+            .map(|team| TeamLink { name: team.name.clone(), href: format!("/teams/{}/settings", team.slug) })
+            .collect();
+        Account { email: session.user.email.clone(), csrf_token: session.csrf_token(), teams }
     }
 }
 
@@ -221,8 +234,10 @@ pub struct CredentialCreatedPage {
     /// What it is, e.g. "Deploy key".
     pub label: &'static str,
     pub secret: String,
+    /// What else to note beside it, e.g. the client id: label and value.
+    pub facts: Vec<(&'static str, String)>,
     /// The CI variable to paste it into, e.g. `PORTCULLIS_DEPLOY_KEY`.
-    pub env_var: &'static str,
+    pub env_var: Option<&'static str>,
     pub back: String,
     pub back_label: &'static str,
 }
@@ -285,4 +300,155 @@ pub struct RoleDeletePage {
     /// The deploy keys carrying it: name and prefix.
     pub keys: Vec<String>,
     pub error: Option<String>,
+}
+
+/// A yes-or-no page before something that cannot be undone: a CSRF-protected `POST` to
+/// `action`, or back to `cancel`.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub heading: String,
+    pub paragraphs: Vec<String>,
+    pub action: String,
+    pub button: &'static str,
+    pub cancel: String,
+}
+
+pub struct MemberRow {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    /// `admin`, `developer`, or `custom: <names>`.
+    pub role: String,
+    /// Slugs of the projects they are project admin of.
+    pub project_admin: Vec<String>,
+    pub is_you: bool,
+    /// The person may change their role (`member:updateRole`; never their own).
+    pub editable: bool,
+    pub removable: bool,
+}
+
+/// Adding an existing user to the team.
+pub struct MemberForm {
+    pub email: String,
+    pub roles: Vec<Choice>,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+pub struct MembersPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub notice: Option<String>,
+    pub rows: Vec<MemberRow>,
+    /// For those who may add members (`member:invite`).
+    pub form: Option<MemberForm>,
+}
+
+pub struct ProjectAdminRow {
+    pub slug: String,
+    pub name: String,
+    pub on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "member_edit.html")]
+pub struct MemberEditPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub member: MemberRow,
+    /// `admin`, `developer`, and `custom` when the team has custom roles.
+    pub roles: Vec<Choice>,
+    pub custom_roles: Vec<Choice>,
+    pub project_admin: Vec<ProjectAdminRow>,
+    pub errors: FieldErrors,
+}
+
+pub struct ProjectRow {
+    pub slug: String,
+    pub name: String,
+    pub created: String,
+    pub editable: bool,
+    pub deletable: bool,
+}
+
+/// A project's name and slug, being created or renamed.
+pub struct ProjectForm {
+    pub name: String,
+    pub slug: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "projects.html")]
+pub struct ProjectsPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub notice: Option<String>,
+    pub rows: Vec<ProjectRow>,
+    /// For those who may create projects (`project:create`).
+    pub form: Option<ProjectForm>,
+}
+
+#[derive(Template)]
+#[template(path = "project_edit.html")]
+pub struct ProjectEditPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    /// The slug it has now.
+    pub project: String,
+    pub form: ProjectForm,
+}
+
+pub struct AppRow {
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    /// `confidential` or `public (PKCE)`.
+    pub kind: &'static str,
+    /// A public client has no secret to regenerate.
+    pub public: bool,
+    pub verified: bool,
+    /// For an unverified app: the teams using it out of the limit.
+    pub teams_used: Option<String>,
+    pub manageable: bool,
+}
+
+/// Registering an app, or editing one (then `public` and `token_ttl` are not offered).
+pub struct AppForm {
+    pub name: String,
+    /// One per line.
+    pub redirect_uris: String,
+    pub public: bool,
+    pub token_ttl: String,
+    pub errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "apps.html")]
+pub struct AppsPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub notice: Option<String>,
+    pub rows: Vec<AppRow>,
+    /// For those who may manage apps (`oauthApp:manage`).
+    pub form: Option<AppForm>,
+}
+
+#[derive(Template)]
+#[template(path = "app_edit.html")]
+pub struct AppEditPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub app: AppRow,
+    pub form: AppForm,
 }

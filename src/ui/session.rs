@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::db::models::sessions::{self, NewSession};
+use crate::db::models::teams::{self, Team};
 use crate::db::models::users::User;
 use crate::db::now;
 use crate::http::{AppState, DbError};
@@ -19,9 +20,10 @@ fn cookie_name(secure: bool) -> &'static str {
     if secure { "__Host-portcullis_session" } else { "portcullis_session" }
 }
 
-/// A signed-in person.
+/// A signed-in person, with the teams they belong to now (for the header's team switcher).
 pub struct SessionUser {
     pub user: User,
+    pub teams: Vec<Team>,
     secret: String,
 }
 
@@ -59,9 +61,17 @@ pub async fn current(req: &HttpRequest, state: &AppState) -> Result<Option<Sessi
         return Ok(None);
     }
     let hash = SecretHash::of(&secret).into_string();
-    let user = state.db(move |conn| sessions::find_live_user(conn, &hash, now())).await?;
-    match user {
-        Ok(Some(user)) => Ok(Some(SessionUser { user, secret })),
+    let found = state
+        .db(move |conn| {
+            let Some(user) = sessions::find_live_user(conn, &hash, now())? else {
+                return Ok(None);
+            };
+            let teams = teams::list_for_user(conn, user.id)?.into_iter().map(|(team, _)| team).collect();
+            diesel::QueryResult::Ok(Some((user, teams)))
+        })
+        .await?;
+    match found {
+        Ok(Some((user, teams))) => Ok(Some(SessionUser { user, teams, secret })),
         Ok(None) => Ok(None),
         Err(error) => Err(DbError::from(error)),
     }

@@ -233,6 +233,11 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 }
 
 /// The `value`s of the `<option>`s of the `<select name=...>` on a page.
+/// The CSRF token of a page's forms.
+pub fn csrf(html: &str) -> String {
+    hidden_inputs(html).into_iter().find(|(k, _)| k == "csrf_token").expect("a CSRF token").1
+}
+
 pub fn select_options(html: &str, name: &str) -> Vec<String> {
     let Some(start) = html.find(&format!(r#"name="{name}""#)) else {
         return Vec::new();

@@ -24,5 +24,6 @@ mod races;
 mod refresh;
 mod roles;
 mod settings_keys;
+mod settings_team;
 mod shutdown;
 mod token;

@@ -4,7 +4,7 @@
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
-use crate::harness::{http, location, select_options, unescape};
+use crate::harness::{csrf, http, location, select_options, unescape};
 use crate::world::{Backend, World};
 
 /// A team with an admin (its owner), a developer, a project with a prod and a dev deployment,
@@ -86,10 +86,6 @@ impl Team {
             .map(|r| r["name"].as_str().unwrap().to_owned())
             .collect()
     }
-}
-
-fn csrf(html: &str) -> String {
-    crate::harness::hidden_inputs(html).into_iter().find(|(k, _)| k == "csrf_token").expect("a CSRF token").1
 }
 
 /// The key in the readonly input of the "created" page.

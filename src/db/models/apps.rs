@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::db::DbConnection;
-use crate::db::schema::{grants, oauth_app_redirect_uris, oauth_apps, teams};
+use crate::db::schema::{authorization_codes, grants, oauth_app_redirect_uris, oauth_apps, teams};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = oauth_apps)]
@@ -40,17 +40,7 @@ pub struct NewApp<'a> {
 pub fn create(conn: &mut DbConnection, new: &NewApp, redirect_uris: &[&str]) -> QueryResult<App> {
     diesel::insert_into(oauth_apps::table).values(new).execute(conn)?;
     let app = find_by_client_id(conn, new.client_id)?.ok_or(diesel::result::Error::NotFound)?;
-    // One statement per URI: the multi-backend connection has no batch insert (SQLite's
-    // dialect differs), and there are at most 20.
-    for (uri, position) in redirect_uris.iter().zip(0..) {
-        diesel::insert_into(oauth_app_redirect_uris::table)
-            .values((
-                oauth_app_redirect_uris::app_id.eq(app.id),
-                oauth_app_redirect_uris::position.eq(position),
-                oauth_app_redirect_uris::uri.eq(*uri),
-            ))
-            .execute(conn)?;
-    }
+    insert_redirect_uris(conn, app.id, redirect_uris)?;
     Ok(app)
 }
 
@@ -66,6 +56,50 @@ pub fn find_with_team(conn: &mut DbConnection, client_id: &str) -> QueryResult<O
         .select((App::as_select(), teams::slug, teams::name))
         .get_result(conn)
         .optional()
+}
+
+/// The apps `team_id` owns, oldest first.
+pub fn list_for_team(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<App>> {
+    oauth_apps::table
+        .filter(oauth_apps::team_id.eq(team_id))
+        .order(oauth_apps::id.asc())
+        .select(App::as_select())
+        .load(conn)
+}
+
+pub fn set_name(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<usize> {
+    diesel::update(oauth_apps::table.find(id)).set(oauth_apps::name.eq(name)).execute(conn)
+}
+
+/// Replaces the app's redirect URIs, and deletes its unredeemed authorization codes issued for
+/// a URI no longer registered: a code is redeemable only with the URI it was issued for, and
+/// that URI is no longer the app's.
+pub fn replace_redirect_uris(conn: &mut DbConnection, id: i64, uris: &[&str]) -> QueryResult<()> {
+    diesel::delete(oauth_app_redirect_uris::table.filter(oauth_app_redirect_uris::app_id.eq(id))).execute(conn)?;
+    insert_redirect_uris(conn, id, uris)?;
+    diesel::delete(
+        authorization_codes::table
+            .filter(authorization_codes::app_id.eq(id))
+            .filter(authorization_codes::redeemed_at.is_null())
+            .filter(authorization_codes::redirect_uri.ne_all(uris)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+fn insert_redirect_uris(conn: &mut DbConnection, app_id: i64, uris: &[&str]) -> QueryResult<()> {
+    // One statement per URI: the multi-backend connection has no batch insert (SQLite's
+    // dialect differs), and there are at most 20.
+    for (uri, position) in uris.iter().zip(0..) {
+        diesel::insert_into(oauth_app_redirect_uris::table)
+            .values((
+                oauth_app_redirect_uris::app_id.eq(app_id),
+                oauth_app_redirect_uris::position.eq(position),
+                oauth_app_redirect_uris::uri.eq(*uri),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn redirect_uris(conn: &mut DbConnection, app_id: i64) -> QueryResult<Vec<String>> {
@@ -104,6 +138,15 @@ pub fn lock(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
 
 /// How many distinct teams hold a live grant for the app, and whether `team_id` is one of
 /// them (the unverified-app limit counts teams, SPEC §2).
+/// How many distinct teams hold a live grant for the app.
+pub fn teams_using(conn: &mut DbConnection, app_id: i64) -> QueryResult<i64> {
+    grants::table
+        .filter(grants::app_id.eq(app_id))
+        .filter(grants::revoked_at.is_null())
+        .select(count(grants::team_id).aggregate_distinct())
+        .get_result(conn)
+}
+
 pub fn authorized_teams(conn: &mut DbConnection, app_id: i64, team_id: i64) -> QueryResult<(i64, bool)> {
     let live = grants::table.filter(grants::app_id.eq(app_id)).filter(grants::revoked_at.is_null());
     let count: i64 = live.select(count(grants::team_id).aggregate_distinct()).get_result(conn)?;

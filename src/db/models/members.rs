@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::db::DbConnection;
-use crate::db::schema::{members, project_admins};
+use crate::db::schema::{members, project_admins, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = members)]
@@ -104,4 +104,31 @@ pub fn set_project_admin(
 /// The projects a membership is project admin of.
 pub fn project_admin_of(conn: &mut DbConnection, member_id: i64) -> QueryResult<Vec<i64>> {
     project_admins::table.filter(project_admins::member_id.eq(member_id)).select(project_admins::project_id).load(conn)
+}
+
+/// One row of a team's member list: the membership and who holds it.
+#[derive(Debug, Clone, Queryable)]
+pub struct MemberListing {
+    pub member: Member,
+    pub email: String,
+    pub name: String,
+}
+
+/// The members of `team_id` by email.
+pub fn list_for_team(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<MemberListing>> {
+    members::table
+        .inner_join(users::table)
+        .filter(members::team_id.eq(team_id))
+        .order(users::email.asc())
+        .select((Member::as_select(), users::email, users::name))
+        .load(conn)
+}
+
+/// Every project-admin grant in `team_id`: (membership, project).
+pub fn project_admins_in(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+    project_admins::table
+        .inner_join(members::table)
+        .filter(members::team_id.eq(team_id))
+        .select((project_admins::member_id, project_admins::project_id))
+        .load(conn)
 }

@@ -105,3 +105,13 @@ pub fn grant_to_member(conn: &mut DbConnection, member_id: i64, role_ids: &[i64]
     }
     Ok(())
 }
+
+/// Every custom role held in `team_id`: (membership, role name).
+pub fn held_in(conn: &mut DbConnection, team_id: i64) -> QueryResult<Vec<(i64, String)>> {
+    custom_roles::table
+        .inner_join(member_custom_roles::table)
+        .filter(custom_roles::team_id.eq(team_id))
+        .order(custom_roles::name.asc())
+        .select((member_custom_roles::member_id, custom_roles::name))
+        .load(conn)
+}

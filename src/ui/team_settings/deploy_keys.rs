@@ -312,7 +312,8 @@ fn create_key(
         heading: format!("Deploy key “{}” created", created.listing.name),
         label: "Deploy key",
         secret: created.key,
-        env_var: "PORTCULLIS_DEPLOY_KEY",
+        facts: Vec::new(),
+        env_var: Some("PORTCULLIS_DEPLOY_KEY"),
     })))
 }
 

@@ -151,7 +151,8 @@ fn register(
         heading: format!("Deployment {} ({}) registered", created.name, created.deployment_type),
         label: "Admin key",
         secret: created.admin_key,
-        env_var: "PORTCULLIS_ADMIN_KEY",
+        facts: Vec::new(),
+        env_var: Some("PORTCULLIS_ADMIN_KEY"),
     })))
 }
 

@@ -3,14 +3,18 @@
 //! everyone else gets the 404 page, as for a team that does not exist. What a member may do
 //! on a page is decided by [`ops::access`] (SPEC §2), never here.
 
+mod apps;
 mod deploy_keys;
 mod deployments;
+mod members;
+mod projects;
 mod roles;
 
 use actix_web::{HttpResponse, web};
 
 use super::pages::{Tab, TeamNav};
 use super::see_other;
+use crate::authz::{Action, Resource};
 use crate::db::DbConnection;
 use crate::db::models::teams::Team;
 use crate::domain::Slug;
@@ -19,8 +23,11 @@ use crate::ops::{self, OpError, OpResult, teams};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings").get(landing));
+    apps::configure(cfg);
     deploy_keys::configure(cfg);
     deployments::configure(cfg);
+    members::configure(cfg);
+    projects::configure(cfg);
     roles::configure(cfg);
 }
 
@@ -33,6 +40,9 @@ async fn landing(path: web::Path<String>) -> HttpResponse {
 /// The tabs of the team settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
+    Members,
+    Projects,
+    Apps,
     DeployKeys,
     Deployments,
     Roles,
@@ -43,6 +53,9 @@ pub enum Section {
 impl Section {
     fn path(self) -> &'static str {
         match self {
+            Section::Members => "members",
+            Section::Projects => "projects",
+            Section::Apps => "apps",
             Section::DeployKeys => "deploy-keys",
             Section::Deployments => "deployments",
             Section::Roles => "roles",
@@ -52,6 +65,9 @@ impl Section {
 
     fn label(self) -> &'static str {
         match self {
+            Section::Members => "Members",
+            Section::Projects => "Projects",
+            Section::Apps => "OAuth apps",
             Section::DeployKeys => "Deploy keys",
             Section::Deployments => "Deployments",
             Section::Roles => "Roles",
@@ -79,7 +95,16 @@ impl TeamSettings {
         let not_found = || OpError::NotFound("no such team".into());
         let team = teams::require(conn, slug).map_err(|_| not_found())?;
         let standing = access::standing(conn, user_id, team.id)?.ok_or_else(not_found)?;
-        let mut sections = vec![Section::DeployKeys, Section::Deployments, Section::Roles];
+        let team_resource = Resource::Team { team_id: team.id };
+        let mut sections = Vec::new();
+        if standing.may(Action::MemberView, &team_resource) {
+            sections.push(Section::Members);
+        }
+        sections.push(Section::Projects);
+        if standing.may(Action::OauthAppView, &team_resource) {
+            sections.push(Section::Apps);
+        }
+        sections.extend([Section::DeployKeys, Section::Deployments, Section::Roles]);
         if ops::grants::sees_team_grants(conn, team.id, user_id)? {
             sections.push(Section::Authorizations);
         }
