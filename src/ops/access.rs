@@ -4,7 +4,7 @@
 
 use super::decisions::{ResourceName, resolve};
 use super::verify::custom_role;
-use super::{OpError, OpResult};
+use super::{Actor, OpError, OpResult};
 use crate::authz::{Action, MemberGrant, Resource, Subject, TokenScope, decide};
 use crate::db::DbConnection;
 use crate::db::models::{members, roles};
@@ -64,4 +64,47 @@ pub fn require(conn: &mut DbConnection, user_id: i64, action: Action, resource: 
 /// The named resource as it is now; `NotFound` when it does not exist.
 pub fn resource(conn: &mut DbConnection, name: &ResourceName) -> OpResult<Resource> {
     resolve(conn, name)?.ok_or_else(|| OpError::NotFound("no such team, project or deployment".into()))
+}
+
+/// Whether `actor` may perform `action` on `resource`, checked inside the use case's own
+/// transaction, so the CLI, the pages and the API share one decision: operators (the CLI) and
+/// the server itself are trusted; a signed-in person is judged by their membership as it is
+/// now ([`require`]); an application acts only through the protocol endpoints.
+pub fn authorize(conn: &mut DbConnection, actor: &Actor, action: Action, resource: &Resource) -> OpResult<()> {
+    match actor {
+        Actor::Cli | Actor::System => Ok(()),
+        Actor::User { id, .. } => require(conn, *id, action, resource),
+        Actor::App { .. } => Err(OpError::Forbidden(format!("an application may not {action} here"))),
+    }
+}
+
+/// No escalation through membership changes (SPEC §2): only a team admin hands out the
+/// `admin` role, project admin or custom roles, and nobody changes their own standing.
+/// Whoever else holds `member:updateRole` may make members developers.
+/// `action` is the one the change needs (`member:invite`, `member:updateRole`,
+/// `member:remove`); `elevates` says whether it hands out (or takes from an admin) more than a
+/// developer has.
+pub fn authorize_member_change(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    action: Action,
+    team_id: i64,
+    target_user_id: i64,
+    elevates: bool,
+) -> OpResult<()> {
+    authorize(conn, actor, action, &Resource::Team { team_id })?;
+    let Actor::User { id, .. } = actor else {
+        return Ok(());
+    };
+    if *id == target_user_id && action == Action::MemberUpdateRole {
+        return Err(OpError::Forbidden("you may not change your own role or project-admin grants".into()));
+    }
+    let is_admin =
+        members::find(conn, team_id, *id)?.is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
+    if elevates && !is_admin {
+        return Err(OpError::Forbidden(
+            "only a team admin may hand out the admin role, project admin or custom roles".into(),
+        ));
+    }
+    Ok(())
 }

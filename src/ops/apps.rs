@@ -2,7 +2,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
-use super::{OpError, OpResult, teams};
+use super::{OpError, OpResult, access, teams};
+use crate::authz::{Action, Resource};
 use crate::db::models::{apps, grants};
 use crate::db::{DbConnection, now};
 use crate::domain::{AppName, RedirectUri, RedirectUris, Slug};
@@ -70,6 +71,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, params: &NewAppParams) -> 
     let uris: Vec<&str> = params.redirect_uris.iter().map(|u| u.as_str()).collect();
     conn.write_transaction(|conn| {
         let team = teams::require(conn, params.team)?;
+        access::authorize(conn, actor, Action::OauthAppManage, &Resource::Team { team_id: team.id })?;
         let app = apps::create(
             conn,
             &apps::NewApp {
@@ -157,7 +159,7 @@ pub fn update(
     redirect_uris: Option<&RedirectUris>,
 ) -> OpResult<AppOut> {
     conn.write_transaction(|conn| {
-        let app = require(conn, client_id)?;
+        let app = require_manageable(conn, actor, client_id)?;
         if let Some(name) = name
             && name.as_str() != app.name
         {
@@ -185,6 +187,13 @@ pub fn update(
     })
 }
 
+/// App `client_id`, for an actor who may manage its team's apps (`oauthApp:manage`).
+fn require_manageable(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResult<apps::App> {
+    let app = require(conn, client_id)?;
+    access::authorize(conn, actor, Action::OauthAppManage, &Resource::Team { team_id: app.team_id })?;
+    Ok(app)
+}
+
 fn require(conn: &mut DbConnection, client_id: &str) -> OpResult<apps::App> {
     apps::find_by_client_id(conn, client_id)?
         .ok_or_else(|| OpError::NotFound(format!("no OAuth app with client id {client_id}")))
@@ -199,6 +208,9 @@ pub struct VerifiedOut {
 /// Marks the app verified, lifting the unverified-app team limit.
 pub fn verify(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResult<VerifiedOut> {
     conn.write_transaction(|conn| {
+        if !matches!(actor, Actor::Cli | Actor::System) {
+            return Err(OpError::Forbidden("apps are verified by an operator".into()));
+        }
         let app = require(conn, client_id)?;
         apps::set_verified(conn, app.id, now())?;
         audit::record(
@@ -226,7 +238,7 @@ pub struct SecretOut {
 pub fn regenerate_secret(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResult<SecretOut> {
     let secret = generate_secret();
     conn.write_transaction(|conn| {
-        let app = require(conn, client_id)?;
+        let app = require_manageable(conn, actor, client_id)?;
         if app.is_public() {
             return Err(OpError::Invalid(format!("{client_id} is a public client: it has no secret")));
         }
@@ -256,7 +268,7 @@ pub struct DeletedAppOut {
 /// Deletes the app with all its grants, tokens and codes (cascade), in one transaction.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResult<DeletedAppOut> {
     conn.write_transaction(|conn| {
-        let app = require(conn, client_id)?;
+        let app = require_manageable(conn, actor, client_id)?;
         let revoked_grants = grants::count_live_for_app(conn, app.id)?;
         apps::delete(conn, app.id)?;
         audit::record(

@@ -5,7 +5,8 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Event};
 use super::users::require_by_email;
-use super::{OpError, OpResult, projects, teams};
+use super::{OpError, OpResult, access, projects, teams};
+use crate::authz::Action;
 use crate::db::models::{grants, members, projects as project_rows, roles};
 use crate::db::{DbConnection, now};
 use crate::domain::{Email, MemberRole, RoleName, Slug, TeamRole};
@@ -92,6 +93,8 @@ pub fn add(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email, r
     conn.write_transaction(|conn| {
         let team = teams::require(conn, team)?;
         let user = require_by_email(conn, email)?;
+        let elevates = role == TeamRole::Admin;
+        access::authorize_member_change(conn, actor, Action::MemberInvite, team.id, user.id, elevates)?;
         if members::find(conn, team.id, user.id)?.is_some() {
             return Err(OpError::Conflict(format!("{email} is already a member of team {}", team.slug)));
         }
@@ -125,6 +128,8 @@ pub fn set_role(
 ) -> OpResult<MemberOut> {
     conn.write_transaction(|conn| {
         let (team, user_id, member) = require_member(conn, team, email)?;
+        let elevates = role == TeamRole::Admin || MemberRole::from_stored(&member.role) == MemberRole::Admin;
+        access::authorize_member_change(conn, actor, Action::MemberUpdateRole, team.id, user_id, elevates)?;
         members::set_role(conn, member.id, role.as_str())?;
         roles::clear_for_member(conn, member.id)?;
         audit::record(
@@ -167,6 +172,7 @@ pub fn set_custom_roles(
     }
     conn.write_transaction(|conn| {
         let (team, user_id, member) = require_member(conn, team, email)?;
+        access::authorize_member_change(conn, actor, Action::MemberUpdateRole, team.id, user_id, true)?;
         members::lock(conn, member.id)?;
         let role_ids = names
             .iter()
@@ -209,6 +215,8 @@ pub struct RemovedOut {
 pub fn remove(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email) -> OpResult<RemovedOut> {
     conn.write_transaction(|conn| {
         let (team, user_id, member) = require_member(conn, team, email)?;
+        let elevates = MemberRole::from_stored(&member.role) == MemberRole::Admin;
+        access::authorize_member_change(conn, actor, Action::MemberRemove, team.id, user_id, elevates)?;
         if !members::lock(conn, member.id)? {
             return Err(OpError::NotFound(format!("{email} is not a member of team {}", team.slug)));
         }
@@ -248,6 +256,7 @@ pub fn set_project_admin(
 ) -> OpResult<ProjectAdminOut> {
     conn.write_transaction(|conn| {
         let (team, user_id, member) = require_member(conn, team, email)?;
+        access::authorize_member_change(conn, actor, Action::MemberUpdateRole, team.id, user_id, true)?;
         let project = projects::require_in(conn, &team, project)?;
         members::set_project_admin(conn, member.id, project.id, on, now())?;
         audit::record(

@@ -2,7 +2,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
-use super::{OpError, OpResult, conflict_as, rfc3339, teams};
+use super::{OpError, OpResult, access, conflict_as, rfc3339, teams};
+use crate::authz::{Action, ProjectRef, Resource};
 use crate::db::models::teams::Team;
 use crate::db::models::{grants, projects};
 use crate::db::{DbConnection, now};
@@ -25,6 +26,10 @@ fn out(team: &Team, project: &projects::Project) -> ProjectOut {
         name: project.name.clone(),
         created_at: rfc3339(project.created_at),
     }
+}
+
+fn resource(team: &Team, project: &projects::Project) -> Resource {
+    Resource::Project { team_id: team.id, project: ProjectRef { id: project.id, slug: project.slug.clone() } }
 }
 
 pub(crate) fn require_in(conn: &mut DbConnection, team: &Team, slug: &Slug) -> OpResult<projects::Project> {
@@ -74,6 +79,7 @@ pub fn create(
 ) -> OpResult<ProjectOut> {
     conn.write_transaction(|conn| {
         let team = teams::require(conn, team)?;
+        access::authorize(conn, actor, Action::ProjectCreate, &Resource::Team { team_id: team.id })?;
         let project = create_in_tx(conn, actor, &team, slug, name)?;
         Ok(out(&team, &project))
     })
@@ -91,6 +97,7 @@ pub fn update(
     conn.write_transaction(|conn| {
         let team = teams::require(conn, team)?;
         let project = require_in(conn, &team, slug)?;
+        access::authorize(conn, actor, Action::ProjectUpdate, &resource(&team, &project))?;
         let new_slug = new_slug.map_or(project.slug.as_str(), Slug::as_str);
         let new_name = name.map_or(project.name.as_str(), DisplayName::as_str);
         projects::update(conn, project.id, new_slug, new_name)
@@ -125,6 +132,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, team: &Slug, slug: &Slug) 
     conn.write_transaction(|conn| {
         let team = teams::require(conn, team)?;
         let project = require_in(conn, &team, slug)?;
+        access::authorize(conn, actor, Action::ProjectDelete, &resource(&team, &project))?;
         let revoked_grants = grants::count_live_for_project(conn, project.id)?;
         projects::delete(conn, project.id)?;
         audit::record(

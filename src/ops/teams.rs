@@ -87,6 +87,9 @@ pub fn update(
 ) -> OpResult<TeamOut> {
     conn.write_transaction(|conn| {
         let team = require(conn, slug)?;
+        super::access::authorize(conn, actor, crate::authz::Action::TeamUpdate, &crate::authz::Resource::Team {
+            team_id: team.id,
+        })?;
         let new_slug = new_slug.map_or(team.slug.as_str(), Slug::as_str);
         let new_name = name.map_or(team.name.as_str(), DisplayName::as_str);
         teams::update(conn, team.id, new_slug, new_name).map_err(conflict_as(format!("team slug {new_slug} is taken")))?;

@@ -95,7 +95,8 @@ fn an_admin_adds_changes_and_removes_a_member_and_removal_ends_their_tokens() {
     let page = format!("members/{id}");
     assert_eq!(team.post(&browser, &page, &format!("{page}/role"), &[("role", "admin")]).status(), 303);
     assert_eq!(team.world.introspect(&team.backend, &token)["role"], "admin", "the token follows the role at once");
-    let made = team.post(&browser, &page, &format!("{page}/project-admin"), &[("project", &team.project), ("on", "true")]);
+    let made =
+        team.post(&browser, &page, &format!("{page}/project-admin"), &[("project", &team.project), ("on", "true")]);
     assert_eq!(made.status(), 303);
     assert!(team.get(&browser, &page).text().unwrap().contains("Remove project admin"));
 
@@ -153,7 +154,11 @@ fn register(team: &Team, browser: &Client, redirect_uri: &str) -> App {
     assert_eq!(response.status(), 200);
     let html = response.text().unwrap();
     assert!(html.contains("only time it is shown"), "{html}");
-    App { client_id: shown_fact(&html, "Client ID"), secret: Some(shown_secret(&html)), redirect_uri: redirect_uri.into() }
+    App {
+        client_id: shown_fact(&html, "Client ID"),
+        secret: Some(shown_secret(&html)),
+        redirect_uri: redirect_uri.into(),
+    }
 }
 
 #[test]
@@ -283,4 +288,57 @@ fn the_header_offers_the_settings_of_each_of_the_users_teams() {
     let single = team.world.login(&team.admin);
     let html = team.get(&single, "deploy-keys").text().unwrap();
     assert!(html.contains(&format!(r#"<a href="/teams/{}/settings">Settings</a>"#, team.slug)), "{html}");
+}
+
+#[test]
+fn a_custom_role_with_member_rights_cannot_hand_out_admin_or_touch_an_admin() {
+    let team = Team::new();
+    let manager = team.world.user();
+    team.world.member(&team.slug, &manager, "developer");
+    let statements = r#"[{"effect":"allow","actions":["team:view","member:view","member:invite","member:updateRole","member:remove"],"resource":"team"}]"#;
+    team.world.cli(&["admin", "role", "create", "--team", &team.slug, "--name", "people", "--statements", statements]);
+    team.world.cli(&[
+        "admin",
+        "member",
+        "set-custom-roles",
+        "--team",
+        &team.slug,
+        "--email",
+        &manager,
+        "--role",
+        "people",
+    ]);
+    let browser = team.world.login(&manager);
+
+    let newcomer = team.world.user();
+    let as_admin = team.post(&browser, "members", "members", &[("email", &newcomer), ("role", "admin")]);
+    assert_eq!(as_admin.status(), 422);
+    assert!(as_admin.text().unwrap().contains("only a team admin"));
+    assert_eq!(team.post(&browser, "members", "members", &[("email", &newcomer), ("role", "developer")]).status(), 303);
+
+    let (dev_id, admin_id, me) = (team.user_id(&team.dev), team.user_id(&team.admin), team.user_id(&manager));
+    let promote = team.post(&browser, "members", &format!("members/{dev_id}/role"), &[("role", "admin")]);
+    assert_eq!(promote.status(), 422, "no escalation to admin");
+    let project_admin = [("project", team.project.as_str()), ("on", "true")];
+    assert_eq!(
+        team.post(&browser, "members", &format!("members/{dev_id}/project-admin"), &project_admin).status(),
+        403
+    );
+    assert_eq!(team.post(&browser, "members", &format!("members/{me}/project-admin"), &project_admin).status(), 403);
+    assert_eq!(
+        team.post(&browser, "members", &format!("members/{admin_id}/role"), &[("role", "developer")]).status(),
+        422
+    );
+    assert_eq!(team.post(&browser, "members", &format!("members/{admin_id}/remove"), &[]).status(), 403);
+    let members = team.members().to_string();
+    assert_eq!(members.matches(r#""role":"admin""#).count(), 1, "{members}");
+    let all = team.members();
+    let holders: Vec<&str> = all["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["project_admin_of"].as_array().unwrap().is_empty())
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert!(holders.is_empty(), "{holders:?}");
 }

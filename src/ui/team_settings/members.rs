@@ -124,6 +124,7 @@ async fn add(
     let refused = state
         .db(move |conn| -> OpResult<Option<MembersPage>> {
             let settings = TeamSettings::load(conn, user_id, &slug, Section::Members)?;
+            access::require(conn, user_id, Action::MemberInvite, &Resource::Team { team_id: settings.team.id })?;
             let mut errors = FieldErrors::default();
             let parsed_email = Email::parse(&email).map_err(|e| errors.add("email", e.0)).ok();
             let parsed_role = TeamRole::parse(&role).map_err(|e| errors.add("role", e.0)).ok();
