@@ -186,7 +186,13 @@ verify_real_path() { # TOKENS_FILE
 }
 
 SUMMARY=$RESULTS/summary.tsv
-printf 'endpoint\tdatabase\treq_per_s\tp50\tp99\tnon200\tinactive\tsocket_errors\tserver_cpu_pct\n' >"$SUMMARY"
+printf 'endpoint\tdatabase\treq_per_s\tp50\tp99\tnon200\tinactive\tsocket_errors\tserver_cpu_pct\tbarrier_reads_per_s\n' >"$SUMMARY"
+
+# The freshness barrier's reads of the PostgreSQL change counter so far (0 on SQLite, and
+# where the server has no /metrics on its main listener).
+barrier_rounds() {
+  curl -s "$BASE/metrics" 2>/dev/null | awk '$1 == "portcullis_verification_barrier_rounds_total" {print $2; found = 1} END {if (!found) print 0}'
+}
 
 run_wrk() { # NAME DB_LABEL wrk-script-args...
   local name=$1 db=$2; shift 2
@@ -196,14 +202,19 @@ run_wrk() { # NAME DB_LABEL wrk-script-args...
   run_bg wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$LUA" "$BASE" -- "$@" >/dev/null
   local before after hz t0 t1
   hz=$(getconf CLK_TCK)
+  local rounds_before rounds_after
+  rounds_before=$(barrier_rounds)
   before=$(cpu_ticks "$SERVER_PID"); t0=$(date +%s.%N)
   run_bg wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$BASE" -- "$@" >"$out"
   cat "$out" >&2
   after=$(cpu_ticks "$SERVER_PID"); t1=$(date +%s.%N)
-  local cpu
+  rounds_after=$(barrier_rounds)
+  local cpu reads
   cpu=$(awk -v a="$after" -v b="$before" -v hz="$hz" -v t0="$t0" -v t1="$t1" \
     'BEGIN { printf "%.0f", 100 * (a - b) / hz / (t1 - t0) }')
   echo "   server process CPU: ${cpu}% (200% = both cores)" >&2
+  reads=$(awk -v a="$rounds_after" -v b="$rounds_before" -v t0="$t0" -v t1="$t1" \
+    'BEGIN { printf "%.0f", (a - b) / (t1 - t0) }')
   local rps p50 p99 non200 inactive sockerr
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
   p50=$(awk '$1 == "50%" {print $2}' "$out")
@@ -211,8 +222,8 @@ run_wrk() { # NAME DB_LABEL wrk-script-args...
   non200=$(grep -o 'non200=[0-9]*' "$out" | cut -d= -f2)
   inactive=$(grep -o 'inactive=[0-9]*' "$out" | cut -d= -f2)
   sockerr=$(grep -o 'socket_errors=[0-9]*' "$out" | cut -d= -f2)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$db" "$rps" "$p50" "$p99" "$non200" "$inactive" \
-    "$sockerr" "$cpu" >>"$SUMMARY"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$db" "$rps" "$p50" "$p99" "$non200" "$inactive" \
+    "$sockerr" "$cpu" "$reads" >>"$SUMMARY"
   if [[ $non200 != 0 || $inactive != 0 || $sockerr != 0 ]]; then
     echo "!! $name on $db: $non200 non-200, $inactive inactive answers, $sockerr socket errors" >&2
     FAILED=1
@@ -269,7 +280,7 @@ BUSY=0
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo ' (src modified)')"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
   echo "pool: $((USERS * GRANTS_PER_USER)) grants ($USERS users x $GRANTS_PER_USER), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
-  echo "PGSSLMODE: ${PGSSLMODE:-unset (libpq default: prefer, i.e. TLS when the server offers it)}"
+  echo "PGSSLMODE: ${PGSSLMODE:-unset (the server adds sslmode=disable to a loopback URL that names none)}"
   echo "server: PORTCULLIS_LOG=warn PORTCULLIS_WORKERS=${PORTCULLIS_WORKERS:-default} PORTCULLIS_DB_POOL_SIZE=${PORTCULLIS_DB_POOL_SIZE:-default}"
 } >"$RESULTS/env.txt"
 

@@ -29,12 +29,15 @@ pub(super) fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
 /// The live credential behind `Authorization: Bearer …`, or 401.
 pub async fn bearer(req: &HttpRequest, state: &AppState) -> Result<Arc<Verified>, ApiError> {
     let token = bearer_token(req)?;
-    let verifier = state.verifier.clone();
-    let verified = state
-        .db_read(move |conn| verifier.verify(conn, &token, now()))
-        .await?
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::Unauthorized("the credential is invalid, expired or revoked".into(), INVALID))?;
+    let fresh = state.verifier.fresh().await;
+    let verified = match state.verifier.recall(fresh, &token, now()) {
+        Some(verified) => verified,
+        None => {
+            let verifier = state.verifier.clone();
+            state.db_read(move |conn| verifier.verify(conn, fresh, &token, now())).await?.map_err(ApiError::internal)?
+        }
+    }
+    .ok_or_else(|| ApiError::Unauthorized("the credential is invalid, expired or revoked".into(), INVALID))?;
     state.usage.note_use(&verified);
     Ok(verified)
 }

@@ -122,6 +122,7 @@ pub(super) async fn check(
         })
         .and_then(|body| Ok(text::json::<CheckRequest>(&body)?))
         .and_then(Question::try_from);
+    let fresh = state.verifier.fresh().await;
     let (usage, backends, verifier) = (state.usage.clone(), state.backends.clone(), state.verifier.clone());
     let decision = state
         .db_read(move |conn| -> Result<Decision, ApiError> {
@@ -133,7 +134,8 @@ pub(super) async fn check(
                 Err(_) => return Err(ApiError::Unauthorized("invalid backend credentials".into(), BASIC)),
             }
             let question = question?;
-            let Some(verified) = verifier.verify(conn, &question.token, now()).map_err(ApiError::internal)? else {
+            let Some(verified) = verifier.verify(conn, fresh, &question.token, now()).map_err(ApiError::internal)?
+            else {
                 return Ok(Reason::Inactive.into());
             };
             usage.note_use(&verified);

@@ -79,7 +79,7 @@ mod tests {
         )
         .unwrap();
         let mut conn = DbConnection::Sqlite(conn);
-        assert_eq!(run(&mut conn).unwrap().len(), 1, "the data migration was the one left");
+        assert_eq!(run(&mut conn).unwrap().first().map(String::as_str), Some("20261202000002"), "the data migration");
         let DbConnection::Sqlite(conn) = &mut conn else { unreachable!() };
         let rows: Vec<Row> = sql_query("SELECT id, revoked_reason FROM grants ORDER BY id").load(conn).unwrap();
         let reasons: Vec<(i64, Option<&str>)> = rows.iter().map(|r| (r.id, r.revoked_reason.as_deref())).collect();

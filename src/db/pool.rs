@@ -45,7 +45,8 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                PgConnection::establish(url).map(DbConnection::Pg).map_err(r2d2::Error::ConnectionError)
+                let url = DatabaseUrl::libpq_url(url, std::env::var_os("PGSSLMODE").is_some());
+                PgConnection::establish(&url).map(DbConnection::Pg).map_err(r2d2::Error::ConnectionError)
             }
         }
     }

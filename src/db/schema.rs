@@ -232,12 +232,19 @@ diesel::table! {
     }
 }
 
-// SQLite only (its migration appends to it from triggers; PostgreSQL has no such table):
-// see `crate::db::models::credential_changes`.
+// Appended to by triggers on both backends: see `crate::db::models::credential_changes`.
 diesel::table! {
     credential_changes (id) {
         id -> BigInt,
         token_hash -> Nullable<Text>,
+    }
+}
+
+// PostgreSQL only: the single row that numbers its credential changes in commit order.
+diesel::table! {
+    credential_change_counter (only_row) {
+        only_row -> Bool,
+        n -> BigInt,
     }
 }
 

@@ -42,6 +42,35 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// The PostgreSQL URL as handed to libpq. Unless the URL names an `sslmode` (or hosts in
+    /// its query) or `PGSSLMODE` is set, a URL whose host is loopback gets `sslmode=disable`:
+    /// libpq's default `prefer` would negotiate TLS with a local server that offers it, which
+    /// protects nothing on loopback and cost about 10 % of introspection throughput
+    /// (bench/README.md). Any other host keeps libpq's default.
+    pub fn libpq_url(url: &str, sslmode_from_env: bool) -> std::borrow::Cow<'_, str> {
+        let Ok(mut parsed) = ::url::Url::parse(url) else {
+            return url.into();
+        };
+        let loopback = match parsed.host() {
+            // A `postgres:` URL's host is opaque to the url crate: an address arrives as text.
+            Some(::url::Host::Domain(name)) => {
+                name.eq_ignore_ascii_case("localhost")
+                    || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            }
+            Some(::url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(::url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let says_otherwise = parsed.query_pairs().any(|(name, _)| matches!(&*name, "sslmode" | "host" | "hostaddr"));
+        if !loopback || says_otherwise || sslmode_from_env {
+            return url.into();
+        }
+        parsed.query_pairs_mut().append_pair("sslmode", "disable");
+        String::from(parsed).into()
+    }
+}
+
 /// Query parameters of a libpq connection URI that carry a secret.
 const SECRET_PARAMETERS: [&str; 2] = ["password", "sslpassword"];
 
@@ -84,6 +113,27 @@ mod tests {
         assert!("mysql://h/db".parse::<DatabaseUrl>().is_err());
         assert!("portcullis.db".parse::<DatabaseUrl>().is_err());
         assert!("sqlite://".parse::<DatabaseUrl>().is_err());
+    }
+
+    #[test]
+    fn loopback_urls_skip_tls_unless_told_otherwise() {
+        let libpq = |url, env| DatabaseUrl::libpq_url(url, env).into_owned();
+        assert_eq!(libpq("postgres://u@127.0.0.1/db", false), "postgres://u@127.0.0.1/db?sslmode=disable");
+        assert_eq!(
+            libpq("postgres://u@localhost:5433/db?x=1", false),
+            "postgres://u@localhost:5433/db?x=1&sslmode=disable"
+        );
+        assert_eq!(libpq("postgresql://[::1]/db", false), "postgresql://[::1]/db?sslmode=disable");
+        for kept in [
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "postgres://u@localhost/db?host=/run/postgresql",
+            "postgres://u@db.internal/db",
+            "postgres://u@10.0.0.1/db",
+            "postgres:///db",
+        ] {
+            assert_eq!(libpq(kept, false), kept);
+        }
+        assert_eq!(libpq("postgres://u@127.0.0.1/db", true), "postgres://u@127.0.0.1/db", "PGSSLMODE decides");
     }
 
     #[test]

@@ -155,18 +155,27 @@ impl BackendCache {
     }
 }
 
+/// The caller, when [`authenticate_caller`] would know it without the database: a backend
+/// whose secret was proven recently.
+pub fn known_caller(presented: &Presented, cache: &BackendCache) -> Option<Caller> {
+    let (Presented::Basic { id, secret } | Presented::Body { id, secret }) = presented else {
+        return None;
+    };
+    cache.knows(id, secret).then_some(Caller::Backend)
+}
+
 /// Authenticates a backend credential or a confidential app (never by id alone).
 pub fn authenticate_caller(
     conn: &mut DbConnection,
     presented: &Presented,
     cache: &BackendCache,
 ) -> Result<Caller, OAuthError> {
+    if let Some(caller) = known_caller(presented, cache) {
+        return Ok(caller);
+    }
     let (Presented::Basic { id, secret } | Presented::Body { id, secret }) = presented else {
         return Err(OAuthError::invalid_client("client authentication required", true));
     };
-    if cache.knows(id, secret) {
-        return Ok(Caller::Backend);
-    }
     if let Some(backend) = backends::find_by_client_id(conn, id).map_err(OAuthError::server_error)? {
         return if backend.revoked_at.is_none() && SecretHash::matches_stored(&backend.secret_hash, secret) {
             cache.remember(id, secret);

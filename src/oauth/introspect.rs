@@ -134,19 +134,28 @@ async fn introspect(
     payload: web::Payload,
 ) -> Result<HttpResponse, OAuthError> {
     let TokenRequest { presented, token } = token_request(&req, payload).await?;
-    let (backends, verifier) = (state.backends.clone(), state.verifier.clone());
-    let verified = state
-        .db_read(move |conn| -> Result<Option<Arc<Verified>>, OAuthError> {
-            let caller = client_auth::authenticate_caller(conn, &presented, &backends)?;
-            let verified = verifier.verify(conn, &token, now()).map_err(OAuthError::server_error)?;
-            Ok(verified.filter(|v| match (&caller, &**v) {
-                (Caller::Backend, _) => true,
-                // An app may introspect its own tokens only.
-                (Caller::App(app), Verified::AppToken(token)) => token.client_id == app.client_id,
-                (Caller::App(_), _) => false,
-            }))
-        })
-        .await??;
+    let fresh = state.verifier.fresh().await;
+    // A backend we know, asking about a credential kept in memory: no trip to the database.
+    let recalled = client_auth::known_caller(&presented, &state.backends)
+        .and_then(|_| state.verifier.recall(fresh, &token, now()));
+    let verified = match recalled {
+        Some(verified) => verified,
+        None => {
+            let (backends, verifier) = (state.backends.clone(), state.verifier.clone());
+            state
+                .db_read(move |conn| -> Result<Option<Arc<Verified>>, OAuthError> {
+                    let caller = client_auth::authenticate_caller(conn, &presented, &backends)?;
+                    let verified = verifier.verify(conn, fresh, &token, now()).map_err(OAuthError::server_error)?;
+                    Ok(verified.filter(|v| match (&caller, &**v) {
+                        (Caller::Backend, _) => true,
+                        // An app may introspect its own tokens only.
+                        (Caller::App(app), Verified::AppToken(token)) => token.client_id == app.client_id,
+                        (Caller::App(_), _) => false,
+                    }))
+                })
+                .await??
+        }
+    };
     metrics::introspection(verified.is_some());
     Ok(match verified {
         Some(verified) => {

@@ -32,6 +32,7 @@ const LOGIN_FAILURES: &str = "portcullis_login_failures_total";
 const LOGIN_THROTTLED: &str = "portcullis_login_throttled_total";
 const DB_POOL: &str = "portcullis_db_pool_connections";
 const REVOCATION_VISIBLE: &str = "portcullis_revocation_visible_seconds";
+const BARRIER_ROUNDS: &str = "portcullis_verification_barrier_rounds_total";
 
 /// Request latencies: introspection answers in tens of microseconds, a login hashes for tens
 /// of milliseconds.
@@ -58,7 +59,11 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     describe_counter!(INTROSPECTIONS, "Token introspections (RFC 7662) answered, by result.");
     describe_counter!(
         VERIFICATION_CACHE,
-        "Verification cache (SQLite): answers from memory (hit), from the database (miss), and kept answers dropped because the change log named them, or all of them at once (invalidation)."
+        "Verification cache: answers from memory (hit), from the database (miss), and kept answers dropped because the change log named them, or all of them at once (invalidation)."
+    );
+    describe_counter!(
+        BARRIER_ROUNDS,
+        "PostgreSQL: reads of the credential change counter by this instance's freshness barrier, each shared by every request that arrived before it started."
     );
     describe_counter!(TOKENS_ISSUED, "Credentials issued, by kind, counted once committed.");
     describe_counter!(
@@ -71,7 +76,7 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     describe_histogram!(
         REVOCATION_VISIBLE,
         Unit::Seconds,
-        "SQLite: from a revocation's recorded time to the first inactive answer this instance gave for a credential it had kept in memory."
+        "From a revocation's recorded time to the first inactive answer this instance gave for a credential it had kept in memory."
     );
     // Registered now, so every fixed series is exported from the start, at zero: a rate needs
     // the value before the first event.
@@ -81,6 +86,7 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     LazyLock::force(&CACHE);
     LazyLock::force(&LOGIN);
     LazyLock::force(&VISIBLE);
+    LazyLock::force(&BARRIER);
     // Publishes the descriptions to the renderer.
     handle.run_upkeep();
     Ok(handle)
@@ -180,6 +186,13 @@ static VISIBLE: LazyLock<Histogram> = LazyLock::new(|| histogram!(REVOCATION_VIS
 /// A revocation's delay until this instance answered "inactive" (see `ops::verify::cache`).
 pub fn revocation_visible(delay: Duration) {
     VISIBLE.record(delay.as_secs_f64());
+}
+
+static BARRIER: LazyLock<Counter> = LazyLock::new(|| counter!(BARRIER_ROUNDS));
+
+/// One read of the change counter by the freshness barrier (see `ops::verify::barrier`).
+pub fn barrier_round() {
+    BARRIER.increment(1);
 }
 
 /// The pool's connections as of now: r2d2 counts those open and, among them, the idle ones.

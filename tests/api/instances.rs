@@ -51,3 +51,124 @@ fn a_revocation_through_one_instance_is_seen_by_the_other_on_its_next_request() 
     assert_eq!(on_second["role"], "admin");
     let _ = email;
 }
+
+/// One answer seen under load: when the request began, on which instance, about which token.
+struct Seen {
+    began: std::time::Instant,
+    instance: usize,
+    token: usize,
+    active: bool,
+}
+
+/// The promise of the verification caches (SQLite's commit mark, PostgreSQL's freshness
+/// barrier): no answer is stale with respect to a change committed before the request began,
+/// on any instance. Both instances are under concurrent introspection load while credentials
+/// are revoked four ways — through instance A's revocation endpoint, by the CLI (user disabled,
+/// member removed) and by a hand-written UPDATE; no request to either instance that began after
+/// a revocation returned may find that credential active.
+#[test]
+fn under_load_no_instance_answers_active_after_a_revocation_committed() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let world = World::new();
+    let second = Server::start(&world.db.url, &[]);
+    let (_, team, project) = world.owner_with_project();
+    let app = world.app(&team);
+    let backend = world.backend();
+    let devs: Vec<String> = (0..4).map(|_| world.user()).collect();
+    for dev in &devs {
+        world.member(&team, dev, "developer");
+    }
+    let tokens: Vec<String> = devs
+        .iter()
+        .map(|dev| world.access_token(dev, &app, Grant::Project { team: &team, project: &project }))
+        .collect();
+    let bases = [world.server.base.clone(), second.base.clone()];
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
+    // Instance B (index 1) under three clients, A under two.
+    let load: Vec<_> = [0, 0, 1, 1, 1]
+        .into_iter()
+        .enumerate()
+        .map(|(client, instance)| {
+            let (stop, seen, tokens, backend) = (stop.clone(), seen.clone(), tokens.clone(), backend.clone());
+            let url = format!("{}/oauth/introspect", bases[instance]);
+            std::thread::spawn(move || {
+                let http = crate::harness::http();
+                let mut mine = Vec::new();
+                let mut next = client;
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    next = (next + 1) % tokens.len();
+                    let began = Instant::now();
+                    let answer: serde_json::Value = http
+                        .post(&url)
+                        .basic_auth(&backend.id, Some(&backend.secret))
+                        .form(&[("token", tokens[next].as_str())])
+                        .send()
+                        .expect("introspect")
+                        .json()
+                        .expect("JSON");
+                    mine.push(Seen { began, instance, token: next, active: answer["active"] == true });
+                }
+                seen.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+
+    let warm = || std::thread::sleep(Duration::from_millis(300));
+    let mut revoked = Vec::new();
+    warm();
+    let response = crate::harness::http()
+        .post(world.url("/oauth/revoke"))
+        .basic_auth(&app.client_id, app.secret.as_deref())
+        .form(&[("token", tokens[0].as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    revoked.push((0, Instant::now()));
+    warm();
+    world.cli(&["admin", "user", "disable", "--email", &devs[1]]);
+    revoked.push((1, Instant::now()));
+    warm();
+    world.cli(&["admin", "member", "remove", "--team", &team, "--email", &devs[2]]);
+    revoked.push((2, Instant::now()));
+    warm();
+    {
+        use diesel::connection::SimpleConnection;
+        let sql = format!(
+            "UPDATE grants SET revoked_at = '2026-01-02 00:00:00', revoked_reason = 'revoked_by_user'
+             WHERE user_id = (SELECT id FROM users WHERE email = '{}')",
+            devs[3]
+        );
+        world.conn().batch_execute(&sql).unwrap();
+    }
+    revoked.push((3, Instant::now()));
+    warm();
+    stop.store(true, Ordering::Relaxed);
+    for client in load {
+        client.join().unwrap();
+    }
+
+    let seen = seen.lock().unwrap();
+    for (token, at) in revoked {
+        let (mut before, mut after) = (0, 0);
+        for answer in seen.iter().filter(|s| s.token == token) {
+            if answer.began < at {
+                before += usize::from(answer.active);
+            } else {
+                after += 1;
+                assert!(
+                    !answer.active,
+                    "instance {} answered active for token {token}, asked {:?} after its revocation committed",
+                    ["A", "B"][answer.instance],
+                    answer.began - at
+                );
+            }
+        }
+        assert!(before > 0 && after > 0, "token {token}: {before} active answers before, {after} answers after");
+    }
+}

@@ -1,11 +1,13 @@
-//! The credential change log (SQLite only): written by triggers, read by the verification
-//! cache (`crate::ops::verify`). The functions take the SQLite connection itself, since
-//! PostgreSQL has no such table.
+//! The credential change log: written by triggers on both backends, read by the verification
+//! cache (`crate::ops::verify`). Ids grow in commit order: on SQLite because it has one writer
+//! at a time, on PostgreSQL because each change is numbered by a counter row that its
+//! transaction keeps locked until it commits (migrations/*/…_credential_change*).
 
 use diesel::dsl::max;
 use diesel::prelude::*;
 
-use crate::db::schema::credential_changes;
+use crate::db::DbConnection;
+use crate::db::schema::{credential_change_counter, credential_changes};
 
 /// One committed change: the credential it affected, or `None` for "anything may have".
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,21 +17,25 @@ pub struct CredentialChange {
     pub token_hash: Option<String>,
 }
 
-/// The newest change's id (0 before the first).
-pub fn head(conn: &mut SqliteConnection) -> QueryResult<i64> {
-    credential_changes::table
-        .select(max(credential_changes::id))
-        .get_result::<Option<i64>>(conn)
-        .map(|id| id.unwrap_or(0))
+/// The newest committed change's id (0 before the first). On PostgreSQL, the counter: one
+/// row, read in one statement whose snapshot sees every change numbered up to what it returns.
+pub fn head(conn: &mut DbConnection) -> QueryResult<i64> {
+    match conn {
+        DbConnection::Sqlite(c) => credential_changes::table
+            .select(max(credential_changes::id))
+            .get_result::<Option<i64>>(c)
+            .map(|id| id.unwrap_or(0)),
+        DbConnection::Pg(c) => credential_change_counter::table.select(credential_change_counter::n).get_result(c),
+    }
 }
 
 /// The changes after `id`, oldest first.
-pub fn after(conn: &mut SqliteConnection, id: i64) -> QueryResult<Vec<CredentialChange>> {
-    credential_changes::table
+pub fn after(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<CredentialChange>> {
+    natively!(conn, |c| credential_changes::table
         .filter(credential_changes::id.gt(id))
         .order(credential_changes::id.asc())
         .select(CredentialChange::as_select())
-        .load(conn)
+        .load(c))
 }
 
 #[cfg(test)]
@@ -58,9 +64,9 @@ mod tests {
 
     /// What running `sql` appended to the log.
     fn logged(f: &mut Fixture, sql: &str) -> Vec<Option<String>> {
-        let before = head(f.sqlite()).unwrap();
+        let before = head(&mut f.conn).unwrap();
         f.exec(sql);
-        after(f.sqlite(), before).unwrap().into_iter().map(|c| c.token_hash).collect()
+        after(&mut f.conn, before).unwrap().into_iter().map(|c| c.token_hash).collect()
     }
 
     fn hash(credential: &str) -> Option<String> {
@@ -153,8 +159,8 @@ mod tests {
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10050)
              INSERT INTO credential_changes (token_hash) SELECT 'h' || i FROM n",
         );
-        let newest = head(f.sqlite()).unwrap();
-        let kept = after(f.sqlite(), 0).unwrap();
+        let newest = head(&mut f.conn).unwrap();
+        let kept = after(&mut f.conn, 0).unwrap();
         assert_eq!(kept.len(), 10_000);
         assert_eq!(kept.first().map(|c| c.id), Some(newest - 9_999));
     }

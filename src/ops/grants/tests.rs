@@ -112,16 +112,14 @@ fn access_tokens_of_expiring_apps_stop_at_their_expiry() {
 #[test]
 fn issuing_logs_no_change_and_a_refresh_names_only_the_rotated_token() {
     let mut f = fixture();
-    let DbConnection::Sqlite(sqlite) = &mut f.conn else { panic!("the fixture is SQLite") };
-    let before = credential_changes::head(sqlite).unwrap();
+    let before = credential_changes::head(&mut f.conn).unwrap();
     let tokens = f.tokens();
-    let DbConnection::Sqlite(sqlite) = &mut f.conn else { panic!("the fixture is SQLite") };
-    assert_eq!(credential_changes::head(sqlite).unwrap(), before, "issuing a grant changes no answer");
+    assert_eq!(credential_changes::head(&mut f.conn).unwrap(), before, "issuing a grant changes no answer");
     let refresh_token = tokens.refresh_token.unwrap();
     let refreshed = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, crate::db::now()).unwrap();
     assert!(refreshed.is_ok());
-    let DbConnection::Sqlite(sqlite) = &mut f.conn else { panic!("the fixture is SQLite") };
-    let logged: Vec<_> = credential_changes::after(sqlite, before).unwrap().into_iter().map(|c| c.token_hash).collect();
+    let logged: Vec<_> =
+        credential_changes::after(&mut f.conn, before).unwrap().into_iter().map(|c| c.token_hash).collect();
     assert_eq!(logged, vec![Some(SecretHash::of(&tokens.access_token).into_string())]);
 }
 

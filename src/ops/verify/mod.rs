@@ -4,8 +4,9 @@
 //! go through [`Verifier::verify`]. The answer is always the database's as of that request —
 //! the grant, the user as they are now, the membership the grant was issued under, the
 //! project, the app — so a change that committed is seen by the very next request on every
-//! instance. [`verify`] reads all of it each time; on SQLite, [`Verifier`] first asks the
-//! credential change log whether anything it cached has changed since (see [`cache`]).
+//! instance. [`verify`] reads all of it each time; [`Verifier`] answers from memory when the
+//! credential change log proves nothing it kept has changed since (see [`cache`]; on
+//! PostgreSQL through the freshness barrier of [`barrier`]).
 
 use std::collections::BTreeSet;
 
@@ -22,9 +23,10 @@ use crate::db::models::{deploy_keys, deployments, grants, members, roles};
 use crate::domain::{DeploymentType, MemberRole, Scope};
 use crate::tokens::{Credential, CredentialKind, SecretHash};
 
+mod barrier;
 mod cache;
 
-pub use self::cache::Verifier;
+pub use self::cache::{Freshness, Verifier};
 
 /// A live application token and its user's current standing.
 #[derive(Debug, Clone)]
