@@ -45,7 +45,7 @@ pub fn list_in(conn: &mut DbConnection, team: &Slug) -> OpResult<MembersOut> {
 /// The members of `team_id`, by email, with their custom roles and project-admin grants (three
 /// reads, whatever the team's size).
 pub fn list(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<Membership>> {
-    let mut custom: Vec<(i64, String)> = roles::held_in(conn, team_id)?;
+    let custom: Vec<(i64, String)> = roles::held_in(conn, team_id)?;
     let admins = members::project_admins_in(conn, team_id)?;
     let slugs: std::collections::BTreeMap<i64, String> =
         project_rows::list_for_team(conn, team_id)?.into_iter().map(|p| (p.id, p.slug)).collect();
@@ -58,7 +58,7 @@ pub fn list(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<Membership>> 
                 email: row.email,
                 name: row.name,
                 role: MemberRole::from_stored(&row.member.role),
-                custom_roles: custom.extract_if(.., |(member, _)| *member == id).map(|(_, name)| name).collect(),
+                custom_roles: custom.iter().filter(|(member, _)| *member == id).map(|(_, name)| name.clone()).collect(),
                 project_admin_of: admins
                     .iter()
                     .filter(|(member, _)| *member == id)

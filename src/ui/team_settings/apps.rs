@@ -107,8 +107,7 @@ fn page(
     settings: TeamSettings,
     account: Account,
     user_id: i64,
-    draft: &Draft,
-    errors: FieldErrors,
+    form: AppForm,
     notice: Option<String>,
 ) -> OpResult<AppsPage> {
     let team = Resource::Team { team_id: settings.team.id };
@@ -121,7 +120,7 @@ fn page(
         nav: settings.nav,
         notice,
         rows,
-        form: manage.then(|| draft.form(errors)),
+        form: manage.then_some(form),
     })
 }
 
@@ -149,7 +148,7 @@ async fn show(
     let page = state
         .db(move |conn| {
             let settings = TeamSettings::load(conn, user_id, &slug, Section::Apps)?;
-            page(conn, limit, settings, account, user_id, &Draft::default(), FieldErrors::default(), notice)
+            page(conn, limit, settings, account, user_id, Draft::default().form(FieldErrors::default()), notice)
         })
         .await
         .for_page(&req)?;
@@ -204,7 +203,7 @@ async fn register(
             let (name, uris, ttl) =
                 (draft.name(&mut errors), draft.redirect_uris(&mut errors), draft.token_ttl(&mut errors));
             let (Some(name), Some(uris), Some(token_ttl)) = (name, uris, ttl) else {
-                let page = page(conn, limit, settings, account, user_id, &draft, errors, None)?;
+                let page = page(conn, limit, settings, account, user_id, draft.form(errors), None)?;
                 return Ok(Registered::Refused(Box::new(page)));
             };
             let params =
