@@ -2,12 +2,14 @@
 //! membership as it is now — built-in role, custom roles, project-admin grants — judged by the
 //! same decision function as every credential (`authz::decide`, SPEC §2).
 
+use secrecy::ExposeSecret;
+
 use super::decisions::{ResourceName, resolve};
-use super::verify::custom_role;
+use super::verify::{self, Verified, custom_role};
 use super::{Actor, OpError, OpResult};
 use crate::authz::{Action, MemberGrant, Resource, Subject, TokenScope, decide};
-use crate::db::DbConnection;
 use crate::db::models::{members, roles};
+use crate::db::{DbConnection, now};
 use crate::domain::MemberRole;
 
 /// The person `user_id` as a member of `team_id`, or `None` when they are not one.
@@ -69,11 +71,30 @@ pub fn resource(conn: &mut DbConnection, name: &ResourceName) -> OpResult<Resour
 /// Whether `actor` may perform `action` on `resource`, checked inside the use case's own
 /// transaction, so the CLI, the pages and the API share one decision: operators (the CLI) and
 /// the server itself are trusted; a signed-in person is judged by their membership as it is
-/// now ([`require`]); an application acts only through the protocol endpoints.
+/// now ([`require`]); an application token is verified again here and judged by its user's
+/// standing now within its scope (SPEC §2: a team token never manages members, roles or apps);
+/// an application's own credentials act only through the protocol endpoints.
 pub fn authorize(conn: &mut DbConnection, actor: &Actor, action: Action, resource: &Resource) -> OpResult<()> {
     match actor {
         Actor::Cli | Actor::System => Ok(()),
         Actor::User { id, .. } => require(conn, *id, action, resource),
+        Actor::Token { credential, .. } => {
+            let inactive = || OpError::Forbidden("the credential is no longer active".into());
+            let verified = verify::verify(conn, credential.expose_secret(), now())?.ok_or_else(inactive)?;
+            if !matches!(verified, Verified::AppToken(_)) {
+                return Err(OpError::Forbidden("only an application's access token manages a team".into()));
+            }
+            if resource.team_id() != verified.team_id() {
+                return Err(OpError::NotFound("no such team".into()));
+            }
+            let subject = verify::subject(conn, &verified)?;
+            let decision = decide(&subject, action, resource, None);
+            if decision.allowed {
+                Ok(())
+            } else {
+                Err(OpError::Forbidden(format!("this token may not {action} here ({})", decision.reason)))
+            }
+        }
         Actor::App { .. } => Err(OpError::Forbidden(format!("an application may not {action} here"))),
     }
 }
@@ -93,14 +114,14 @@ pub fn authorize_member_change(
     elevates: bool,
 ) -> OpResult<()> {
     authorize(conn, actor, action, &Resource::Team { team_id })?;
-    let Actor::User { id, .. } = actor else {
+    let Some(id) = actor.person() else {
         return Ok(());
     };
-    if *id == target_user_id && action == Action::MemberUpdateRole {
+    if id == target_user_id && action == Action::MemberUpdateRole {
         return Err(OpError::Forbidden("you may not change your own role or project-admin grants".into()));
     }
     let is_admin =
-        members::find(conn, team_id, *id)?.is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
+        members::find(conn, team_id, id)?.is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
     if elevates && !is_admin {
         return Err(OpError::Forbidden(
             "only a team admin may hand out the admin role, project admin or custom roles".into(),

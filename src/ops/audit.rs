@@ -1,5 +1,6 @@
 //! Audit events: who did what to which credential or membership, when, from where.
 
+use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::db::models::audit::{self, NewAuditEvent};
@@ -14,23 +15,40 @@ pub enum Actor {
     User { id: i64, client_ip: Option<String> },
     /// An OAuth application, through the protocol endpoints.
     App { client_id: String, client_ip: Option<String> },
+    /// An application acting for its user through `/v1` with its access token (`credential`,
+    /// never logged: `SecretString` redacts itself). Use cases judge it by the credential as
+    /// it is inside their own transaction (`access::authorize`).
+    Token { credential: SecretString, client_id: String, user_id: i64, client_ip: Option<String> },
     /// The server itself (e.g. replay detection revoking a grant).
     System,
 }
 
 impl Actor {
+    /// The person on whose behalf the change is made, if any: the signed-in user, or the
+    /// user an application token acts for.
+    pub fn person(&self) -> Option<i64> {
+        match self {
+            Actor::User { id, .. } => Some(*id),
+            Actor::Token { user_id, .. } => Some(*user_id),
+            Actor::Cli | Actor::App { .. } | Actor::System => None,
+        }
+    }
+
     fn label(&self) -> String {
         match self {
             Actor::Cli => "cli".into(),
             Actor::User { id, .. } => format!("user:{id}"),
             Actor::App { client_id, .. } => format!("app:{client_id}"),
+            Actor::Token { client_id, user_id, .. } => format!("user:{user_id} via app:{client_id}"),
             Actor::System => "system".into(),
         }
     }
 
     fn client_ip(&self) -> Option<&str> {
         match self {
-            Actor::User { client_ip, .. } | Actor::App { client_ip, .. } => client_ip.as_deref(),
+            Actor::User { client_ip, .. } | Actor::App { client_ip, .. } | Actor::Token { client_ip, .. } => {
+                client_ip.as_deref()
+            }
             Actor::Cli | Actor::System => None,
         }
     }

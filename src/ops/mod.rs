@@ -35,6 +35,7 @@ pub mod deploy_keys;
 pub mod deployments;
 pub mod grants;
 pub mod members;
+pub mod page;
 pub mod projects;
 pub mod roles;
 pub mod secrets;
