@@ -1,5 +1,6 @@
-//! Errors of the JSON API: `{"error": {"code", "message"}}` with the matching status. Server
-//! faults get a generic message; their cause is logged once.
+//! Errors of the JSON API: `{"error": {"code", "message", "details"?}}` with the matching
+//! status. Server faults get a generic message and the request id in `details` (the same id
+//! as the `X-Request-Id` header and the log line); their cause is logged once.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -8,10 +9,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::DbError;
+use crate::http::middleware::RequestId;
 use crate::http::text::Malformed;
 use crate::ops::OpError;
 
-/// The one error envelope of `/v1`: `{"error": {"code", "message"}}`.
+/// The one error envelope of `/v1`: `{"error": {"code", "message", "details"?}}`.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     error: ErrorDetail,
@@ -20,10 +22,15 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 struct ErrorDetail {
     /// Stable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
-    /// `conflict`, `invalid`, `payload_too_large`, `internal`.
+    /// `conflict`, `invalid`, `payload_too_large`, `too_many_requests`, `internal`.
     code: &'static str,
     /// For people.
     message: String,
+    /// For programs, where there is more to say: `retry_after` (seconds) on 429,
+    /// `request_id` on 500.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    details: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +53,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 429, with the seconds to wait (`Retry-After`).
+    #[error("{0}")]
+    TooManyRequests(String, u64),
     #[error("internal error")]
     Internal(String),
 }
@@ -61,6 +71,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unprocessable(_) => "invalid",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TooManyRequests(..) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -107,6 +118,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -114,13 +126,24 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        if let ApiError::Unauthorized(_, challenge) = self {
-            response.insert_header((header::WWW_AUTHENTICATE, *challenge));
+        let mut details = None;
+        match self {
+            ApiError::Unauthorized(_, challenge) => {
+                response.insert_header((header::WWW_AUTHENTICATE, *challenge));
+            }
+            ApiError::TooManyRequests(_, seconds) => {
+                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+                details = Some(serde_json::json!({ "retry_after": seconds }));
+            }
+            ApiError::Internal(_) => {
+                details = RequestId::current().map(|id| serde_json::json!({ "request_id": id.to_string() }));
+            }
+            _ => {}
         }
         let message = match self {
             ApiError::Internal(_) => "internal error".to_owned(),
             other => other.to_string(),
         };
-        response.json(ErrorBody { error: ErrorDetail { code: self.code(), message } })
+        response.json(ErrorBody { error: ErrorDetail { code: self.code(), message, details } })
     }
 }

@@ -10,15 +10,17 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{check, deploy_keys, token_details};
+use super::{apps, check, deploy_keys, members, projects, roles, teams, token_details};
 use crate::authz::Action;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Portcullis",
-        description = "Decisions, credential details and deploy keys of the Portcullis authorization server. \
-                       Errors are `{\"error\": {\"code\", \"message\"}}`."
+        description = "Decisions, credential details and team management of the Portcullis authorization server. \
+                       Errors are `{\"error\": {\"code\", \"message\", \"details\"?}}`. Lists are pages \
+                       `{\"items\", \"next_cursor\"}`. A session changes things only with its CSRF token \
+                       (`GET /v1/me`) in `X-CSRF-Token`."
     ),
     paths(
         check::check,
@@ -26,6 +28,33 @@ use crate::authz::Action;
         deploy_keys::create,
         deploy_keys::list,
         deploy_keys::revoke,
+        teams::me,
+        teams::show,
+        teams::update,
+        members::list,
+        members::add,
+        members::change,
+        members::remove,
+        members::grant_project_admin,
+        members::revoke_project_admin,
+        projects::list,
+        projects::create,
+        projects::show,
+        projects::update,
+        projects::delete,
+        projects::list_deployments,
+        projects::create_deployment,
+        apps::list,
+        apps::create,
+        apps::show,
+        apps::update,
+        apps::regenerate_secret,
+        apps::delete,
+        roles::list,
+        roles::create,
+        roles::show,
+        roles::replace,
+        roles::delete,
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -83,6 +112,33 @@ mod tests {
             ("/v1/deploy_keys", "post", "createDeployKey"),
             ("/v1/deploy_keys", "get", "listDeployKeys"),
             ("/v1/deploy_keys/{id}", "delete", "revokeDeployKey"),
+            ("/v1/me", "get", "getMe"),
+            ("/v1/teams/{team}", "get", "getTeam"),
+            ("/v1/teams/{team}", "patch", "updateTeam"),
+            ("/v1/teams/{team}/members", "get", "listMembers"),
+            ("/v1/teams/{team}/members", "post", "addMember"),
+            ("/v1/teams/{team}/members/{user_id}", "patch", "changeMemberRole"),
+            ("/v1/teams/{team}/members/{user_id}", "delete", "removeMember"),
+            ("/v1/teams/{team}/members/{user_id}/project_admin/{project}", "put", "grantProjectAdmin"),
+            ("/v1/teams/{team}/members/{user_id}/project_admin/{project}", "delete", "revokeProjectAdmin"),
+            ("/v1/teams/{team}/projects", "get", "listProjects"),
+            ("/v1/teams/{team}/projects", "post", "createProject"),
+            ("/v1/teams/{team}/projects/{project}", "get", "getProject"),
+            ("/v1/teams/{team}/projects/{project}", "patch", "updateProject"),
+            ("/v1/teams/{team}/projects/{project}", "delete", "deleteProject"),
+            ("/v1/teams/{team}/projects/{project}/deployments", "get", "listDeployments"),
+            ("/v1/teams/{team}/projects/{project}/deployments", "post", "createDeployment"),
+            ("/v1/teams/{team}/apps", "get", "listApps"),
+            ("/v1/teams/{team}/apps", "post", "createApp"),
+            ("/v1/teams/{team}/apps/{client_id}", "get", "getApp"),
+            ("/v1/teams/{team}/apps/{client_id}", "patch", "updateApp"),
+            ("/v1/teams/{team}/apps/{client_id}", "delete", "deleteApp"),
+            ("/v1/teams/{team}/apps/{client_id}/secret", "post", "regenerateAppSecret"),
+            ("/v1/teams/{team}/roles", "get", "listRoles"),
+            ("/v1/teams/{team}/roles", "post", "createRole"),
+            ("/v1/teams/{team}/roles/{name}", "get", "getRole"),
+            ("/v1/teams/{team}/roles/{name}", "put", "replaceRole"),
+            ("/v1/teams/{team}/roles/{name}", "delete", "deleteRole"),
         ] {
             assert_eq!(doc["paths"][path][method]["operationId"], operation, "{method} {path}");
         }

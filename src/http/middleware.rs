@@ -25,6 +25,19 @@ impl fmt::Display for RequestId {
     }
 }
 
+tokio::task_local! {
+    /// The id of the request being handled, for error bodies built without the request
+    /// (`ResponseError::error_response`).
+    static CURRENT: RequestId;
+}
+
+impl RequestId {
+    /// The id of the request this task is handling, if any.
+    pub fn current() -> Option<RequestId> {
+        CURRENT.try_with(|id| *id).ok()
+    }
+}
+
 /// Pages must never be framed (clickjacking) nor leak URLs through `Referer`; nothing we
 /// serve needs other origins' scripts, styles or frames.
 const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
@@ -51,7 +64,7 @@ pub async fn observe(
         req.head_mut().method = Method::GET;
     }
     let started = Instant::now();
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    let mut res = CURRENT.scope(id, next.call(req).instrument(span.clone())).await?;
     let status = res.status();
     let elapsed = started.elapsed();
     let route = res.request().match_pattern();

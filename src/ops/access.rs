@@ -8,9 +8,10 @@ use super::decisions::{ResourceName, resolve};
 use super::verify::{self, Verified, custom_role};
 use super::{Actor, OpError, OpResult};
 use crate::authz::{Action, MemberGrant, Resource, Subject, TokenScope, decide};
+use crate::db::models::teams::{self, Team};
 use crate::db::models::{members, roles};
 use crate::db::{DbConnection, now};
-use crate::domain::MemberRole;
+use crate::domain::{MemberRole, Slug};
 
 /// The person `user_id` as a member of `team_id`, or `None` when they are not one.
 pub fn member(conn: &mut DbConnection, user_id: i64, team_id: i64) -> OpResult<Option<Subject>> {
@@ -97,6 +98,30 @@ pub fn authorize(conn: &mut DbConnection, actor: &Actor, action: Action, resourc
         }
         Actor::App { .. } => Err(OpError::Forbidden(format!("an application may not {action} here"))),
     }
+}
+
+/// The team with this slug, if `actor` is inside it: a member, a token issued in it, or an
+/// operator. `NotFound` for a team that does not exist and for one the actor is outside of
+/// alike, and before anything inside it is looked up, so nothing about it leaks.
+pub fn visible_team(conn: &mut DbConnection, actor: &Actor, slug: &Slug) -> OpResult<Team> {
+    let not_found = || OpError::NotFound(format!("no team with slug {slug}"));
+    let team = teams::find_by_slug(conn, slug.as_str())?.ok_or_else(not_found)?;
+    let inside = match actor {
+        Actor::Cli | Actor::System => true,
+        Actor::User { id, .. } => members::find(conn, team.id, *id)?.is_some(),
+        Actor::Token { credential, .. } => {
+            verify::verify(conn, credential.expose_secret(), now())?.is_some_and(|v| v.team_id() == team.id)
+        }
+        Actor::App { .. } => false,
+    };
+    if inside { Ok(team) } else { Err(not_found()) }
+}
+
+/// [`visible_team`], once `actor` may perform `action` on the team itself.
+pub fn team(conn: &mut DbConnection, actor: &Actor, slug: &Slug, action: Action) -> OpResult<Team> {
+    let team = visible_team(conn, actor, slug)?;
+    authorize(conn, actor, action, &Resource::Team { team_id: team.id })?;
+    Ok(team)
 }
 
 /// No escalation through membership changes (SPEC §2): only a team admin hands out the

@@ -2,7 +2,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
-use super::{OpError, OpResult, access, teams};
+use super::{OpError, OpResult, access};
 use crate::authz::{Action, Resource};
 use crate::db::models::{apps, grants};
 use crate::db::{DbConnection, now};
@@ -32,7 +32,7 @@ pub fn client(conn: &mut DbConnection, client_id: &str) -> OpResult<Option<Clien
 /// Expiring tokens must live between a minute and a year.
 pub const TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=31_536_000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedAppOut {
     pub id: i64,
     pub client_id: String,
@@ -70,7 +70,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, params: &NewAppParams) -> 
     let secret_hash = secret.as_deref().map(SecretHash::of);
     let uris: Vec<&str> = params.redirect_uris.iter().map(|u| u.as_str()).collect();
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, params.team)?;
+        let team = access::visible_team(conn, actor, params.team)?;
         access::authorize(conn, actor, Action::OauthAppManage, &Resource::Team { team_id: team.id })?;
         let app = apps::create(
             conn,
@@ -111,8 +111,9 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, params: &NewAppParams) -> 
 }
 
 /// An app as its team's settings show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AppOut {
+    pub id: i64,
     pub client_id: String,
     pub name: String,
     pub redirect_uris: Vec<String>,
@@ -126,6 +127,7 @@ pub struct AppOut {
 
 fn out(conn: &mut DbConnection, app: apps::App) -> OpResult<AppOut> {
     Ok(AppOut {
+        id: app.id,
         redirect_uris: apps::redirect_uris(conn, app.id)?,
         teams_using: apps::teams_using(conn, app.id)?,
         public: app.is_public(),
@@ -145,6 +147,17 @@ pub fn list_in(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<AppOut>> {
 /// App `client_id` as [`AppOut`].
 pub fn show(conn: &mut DbConnection, client_id: &str) -> OpResult<AppOut> {
     let app = require(conn, client_id)?;
+    out(conn, app)
+}
+
+/// App `client_id` of the team `team`, for an actor who may view the team's apps; an app of
+/// another team does not exist here.
+pub fn show_in(conn: &mut DbConnection, actor: &Actor, team: &Slug, client_id: &str) -> OpResult<AppOut> {
+    let team = access::team(conn, actor, team, Action::OauthAppView)?;
+    let app = require(conn, client_id)?;
+    if app.team_id != team.id {
+        return Err(OpError::NotFound(format!("no OAuth app with client id {client_id} in team {}", team.slug)));
+    }
     out(conn, app)
 }
 
@@ -228,7 +241,7 @@ pub fn verify(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResu
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SecretOut {
     pub client_id: String,
     pub client_secret: String,
@@ -258,7 +271,7 @@ pub fn regenerate_secret(conn: &mut DbConnection, actor: &Actor, client_id: &str
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeletedAppOut {
     pub client_id: String,
     pub deleted: bool,

@@ -2,14 +2,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
-use super::{OpError, OpResult, projects, signing, teams};
-use crate::authz::{DeploymentRef, ProjectRef, Resource};
+use super::{OpError, OpResult, access, projects, signing};
+use crate::authz::{Action, DeploymentRef, ProjectRef, Resource};
 use crate::db::models::deployments::{self, NewDeployment};
 use crate::db::{DbConnection, now};
 use crate::domain::{DeploymentName, DeploymentType, Slug};
 use crate::tokens::{SecretHash, admin_key};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedDeploymentOut {
     pub id: i64,
     pub name: String,
@@ -32,8 +32,10 @@ pub fn create(
     name: Option<&DeploymentName>,
 ) -> OpResult<CreatedDeploymentOut> {
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = access::visible_team(conn, actor, team)?;
         let project = projects::require_in(conn, &team, project)?;
+        let at = Resource::Project { team_id: team.id, project: ProjectRef { id: project.id, slug: project.slug.clone() } };
+        access::authorize(conn, actor, Action::DeploymentCreate, &at)?;
         let name = match name {
             Some(name) => {
                 if deployments::find_by_name(conn, name.as_str())?.is_some() {
@@ -86,6 +88,31 @@ fn unused_name(conn: &mut DbConnection) -> OpResult<DeploymentName> {
         }
     }
     Err(OpError::Conflict("could not find a free deployment name; pass --name".into()))
+}
+
+/// A deployment as lists show it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeploymentOut {
+    pub id: i64,
+    pub name: String,
+    /// `prod`, `dev`, `preview` or `custom`.
+    #[serde(rename = "type")]
+    pub deployment_type: String,
+    pub project: String,
+}
+
+/// The deployments of one project of `team_id`, oldest first.
+pub fn list_in_project(conn: &mut DbConnection, team_id: i64, project: &Slug) -> OpResult<Vec<DeploymentOut>> {
+    Ok(deployments::list_for_team(conn, team_id)?
+        .into_iter()
+        .filter(|(_, _, slug)| slug == project.as_str())
+        .map(|(deployment, _, project)| DeploymentOut {
+            id: deployment.id,
+            name: deployment.name,
+            deployment_type: deployment.deployment_type,
+            project,
+        })
+        .collect())
 }
 
 /// Every deployment of a team as the decisions see it (SPEC §2), by project slug then name.

@@ -12,12 +12,14 @@ use crate::db::{DbConnection, now};
 use crate::domain::{Email, MemberRole, RoleName, Slug, TeamRole};
 
 /// A member as the team settings list them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Membership {
     pub user_id: i64,
     pub email: String,
     pub name: String,
+    /// `admin`, `developer` or `custom`.
     #[serde(serialize_with = "role_name")]
+    #[schema(value_type = String)]
     pub role: MemberRole,
     /// By name; empty unless `role` is `custom`.
     pub custom_roles: Vec<String>,
@@ -70,19 +72,30 @@ pub fn list(conn: &mut DbConnection, team_id: i64) -> OpResult<Vec<Membership>> 
         .collect())
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberOut {
     pub team: String,
     pub email: String,
     pub role: String,
 }
 
+/// A team keeps at least one admin: without one, nobody but an operator could manage its
+/// members or apps again. Called before `member` stops being an admin.
+fn keep_an_admin(conn: &mut DbConnection, team_id: i64, member: &members::Member) -> OpResult<()> {
+    if MemberRole::from_stored(&member.role) == MemberRole::Admin && members::lock_admins(conn, team_id)? <= 1 {
+        return Err(OpError::Conflict("this is the team's last admin: make another member admin first".into()));
+    }
+    Ok(())
+}
+
+/// The member with this email, looked up only once the team is known to be visible to `actor`.
 fn require_member(
     conn: &mut DbConnection,
+    actor: &Actor,
     team: &Slug,
     email: &Email,
 ) -> OpResult<(crate::db::models::teams::Team, i64, members::Member)> {
-    let team = teams::require(conn, team)?;
+    let team = access::visible_team(conn, actor, team)?;
     let user = require_by_email(conn, email)?;
     let member = members::find(conn, team.id, user.id)?
         .ok_or_else(|| OpError::NotFound(format!("{email} is not a member of team {}", team.slug)))?;
@@ -91,7 +104,7 @@ fn require_member(
 
 pub fn add(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email, role: TeamRole) -> OpResult<MemberOut> {
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = access::visible_team(conn, actor, team)?;
         let user = require_by_email(conn, email)?;
         let elevates = role == TeamRole::Admin;
         access::authorize_member_change(conn, actor, Action::MemberInvite, team.id, user.id, elevates)?;
@@ -127,9 +140,12 @@ pub fn set_role(
     role: TeamRole,
 ) -> OpResult<MemberOut> {
     conn.write_transaction(|conn| {
-        let (team, user_id, member) = require_member(conn, team, email)?;
+        let (team, user_id, member) = require_member(conn, actor, team, email)?;
         let elevates = role == TeamRole::Admin || MemberRole::from_stored(&member.role) == MemberRole::Admin;
         access::authorize_member_change(conn, actor, Action::MemberUpdateRole, team.id, user_id, elevates)?;
+        if role != TeamRole::Admin {
+            keep_an_admin(conn, team.id, &member)?;
+        }
         members::set_role(conn, member.id, role.as_str())?;
         roles::clear_for_member(conn, member.id)?;
         audit::record(
@@ -147,7 +163,7 @@ pub fn set_role(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CustomRolesOut {
     pub team: String,
     pub email: String,
@@ -171,8 +187,9 @@ pub fn set_custom_roles(
         return Err(OpError::Invalid("give at least one role".into()));
     }
     conn.write_transaction(|conn| {
-        let (team, user_id, member) = require_member(conn, team, email)?;
+        let (team, user_id, member) = require_member(conn, actor, team, email)?;
         access::authorize_member_change(conn, actor, Action::MemberUpdateRole, team.id, user_id, true)?;
+        keep_an_admin(conn, team.id, &member)?;
         members::lock(conn, member.id)?;
         let role_ids = names
             .iter()
@@ -199,7 +216,7 @@ pub fn set_custom_roles(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RemovedOut {
     pub team: String,
     pub email: String,
@@ -214,9 +231,10 @@ pub struct RemovedOut {
 /// the same id back on SQLite) never revives an old token.
 pub fn remove(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email) -> OpResult<RemovedOut> {
     conn.write_transaction(|conn| {
-        let (team, user_id, member) = require_member(conn, team, email)?;
+        let (team, user_id, member) = require_member(conn, actor, team, email)?;
         let elevates = MemberRole::from_stored(&member.role) == MemberRole::Admin;
         access::authorize_member_change(conn, actor, Action::MemberRemove, team.id, user_id, elevates)?;
+        keep_an_admin(conn, team.id, &member)?;
         if !members::lock(conn, member.id)? {
             return Err(OpError::NotFound(format!("{email} is not a member of team {}", team.slug)));
         }
@@ -238,7 +256,7 @@ pub fn remove(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProjectAdminOut {
     pub team: String,
     pub project: String,
@@ -255,7 +273,7 @@ pub fn set_project_admin(
     on: bool,
 ) -> OpResult<ProjectAdminOut> {
     conn.write_transaction(|conn| {
-        let (team, user_id, member) = require_member(conn, team, email)?;
+        let (team, user_id, member) = require_member(conn, actor, team, email)?;
         access::authorize_member_change(conn, actor, Action::MemberUpdateRole, team.id, user_id, true)?;
         let project = projects::require_in(conn, &team, project)?;
         members::set_project_admin(conn, member.id, project.id, on, now())?;

@@ -2,14 +2,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
-use super::{OpError, OpResult, access, conflict_as, rfc3339, teams};
+use super::{OpError, OpResult, access, conflict_as, rfc3339};
 use crate::authz::{Action, ProjectRef, Resource};
 use crate::db::models::teams::Team;
 use crate::db::models::{grants, projects};
 use crate::db::{DbConnection, now};
 use crate::domain::{DisplayName, Slug};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProjectOut {
     pub id: i64,
     pub team: String,
@@ -18,7 +18,7 @@ pub struct ProjectOut {
     pub created_at: String,
 }
 
-fn out(team: &Team, project: &projects::Project) -> ProjectOut {
+pub(crate) fn out(team: &Team, project: &projects::Project) -> ProjectOut {
     ProjectOut {
         id: project.id,
         team: team.slug.clone(),
@@ -28,7 +28,7 @@ fn out(team: &Team, project: &projects::Project) -> ProjectOut {
     }
 }
 
-fn resource(team: &Team, project: &projects::Project) -> Resource {
+pub(crate) fn resource(team: &Team, project: &projects::Project) -> Resource {
     Resource::Project { team_id: team.id, project: ProjectRef { id: project.id, slug: project.slug.clone() } }
 }
 
@@ -78,7 +78,7 @@ pub fn create(
     name: &DisplayName,
 ) -> OpResult<ProjectOut> {
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = access::visible_team(conn, actor, team)?;
         access::authorize(conn, actor, Action::ProjectCreate, &Resource::Team { team_id: team.id })?;
         let project = create_in_tx(conn, actor, &team, slug, name)?;
         Ok(out(&team, &project))
@@ -95,7 +95,7 @@ pub fn update(
     name: Option<&DisplayName>,
 ) -> OpResult<ProjectOut> {
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = access::visible_team(conn, actor, team)?;
         let project = require_in(conn, &team, slug)?;
         access::authorize(conn, actor, Action::ProjectUpdate, &resource(&team, &project))?;
         let new_slug = new_slug.map_or(project.slug.as_str(), Slug::as_str);
@@ -118,7 +118,7 @@ pub fn update(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeletedProjectOut {
     pub team: String,
     pub slug: String,
@@ -130,7 +130,7 @@ pub struct DeletedProjectOut {
 /// keys, its deployments and their admin keys) is deleted with it, in the same transaction.
 pub fn delete(conn: &mut DbConnection, actor: &Actor, team: &Slug, slug: &Slug) -> OpResult<DeletedProjectOut> {
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = access::visible_team(conn, actor, team)?;
         let project = require_in(conn, &team, slug)?;
         access::authorize(conn, actor, Action::ProjectDelete, &resource(&team, &project))?;
         let revoked_grants = grants::count_live_for_project(conn, project.id)?;

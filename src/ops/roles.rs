@@ -6,18 +6,20 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::audit::{self, Actor, Event};
-use super::{OpError, OpResult, conflict_as, rfc3339, teams};
-use crate::authz::Statement;
+use super::{OpError, OpResult, access, conflict_as, rfc3339, teams};
+use crate::authz::{Action, Resource, Statement};
 use crate::db::models::roles::{self, CustomRoleRow, NewCustomRole};
 use crate::db::models::teams::Team;
 use crate::db::{DbConnection, now};
 use crate::domain::{Invalid, RoleName, Slug};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleOut {
     pub id: i64,
     pub team: String,
     pub name: String,
+    /// The SPEC §2 statements, as saved.
+    #[schema(value_type = Vec<Object>)]
     pub statements: Value,
     /// Emails of the members holding the role.
     pub members: Vec<String>,
@@ -44,6 +46,13 @@ fn out(conn: &mut DbConnection, team: &Team, role: CustomRoleRow) -> OpResult<Ro
         statements: serde_json::from_str(&role.statements).unwrap_or(Value::Null),
         created_at: rfc3339(role.created_at),
     })
+}
+
+/// The team, once `actor` is known to hold `customRole:manage` on it (SPEC §2).
+fn manageable(conn: &mut DbConnection, actor: &Actor, team: &Slug) -> OpResult<Team> {
+    let team = access::visible_team(conn, actor, team)?;
+    access::authorize(conn, actor, Action::CustomRoleManage, &Resource::Team { team_id: team.id })?;
+    Ok(team)
 }
 
 pub(crate) fn require_in(conn: &mut DbConnection, team: &Team, name: &RoleName) -> OpResult<CustomRoleRow> {
@@ -76,7 +85,7 @@ pub fn create(
 ) -> OpResult<RoleOut> {
     let statements = validated_statements(statements)?;
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = manageable(conn, actor, team)?;
         let role = roles::create(
             conn,
             &NewCustomRole { team_id: team.id, name: name.as_str(), statements: &statements, created_at: now() },
@@ -109,7 +118,7 @@ pub fn update(
 ) -> OpResult<RoleOut> {
     let statements = validated_statements(statements)?;
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = manageable(conn, actor, team)?;
         let role = require_in(conn, &team, name)?;
         roles::set_statements(conn, role.id, &statements)?;
         record(conn, actor, "role.update", &team, &role, json!({ "from": role.statements, "to": statements }))?;
@@ -118,7 +127,7 @@ pub fn update(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeletedRoleOut {
     pub team: String,
     pub name: String,
@@ -141,7 +150,7 @@ pub fn delete(
     force: bool,
 ) -> OpResult<DeletedRoleOut> {
     conn.write_transaction(|conn| {
-        let team = teams::require(conn, team)?;
+        let team = manageable(conn, actor, team)?;
         let role = require_in(conn, &team, name)?;
         let members = roles::holders(conn, role.id)?;
         let keys = roles::keys_using(conn, role.id)?;

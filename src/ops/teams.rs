@@ -8,7 +8,7 @@ use crate::db::models::{members, teams};
 use crate::db::{DbConnection, now};
 use crate::domain::{DisplayName, Email, MemberRole, Slug};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TeamOut {
     pub id: i64,
     pub slug: String,
@@ -86,7 +86,7 @@ pub fn update(
     name: Option<&DisplayName>,
 ) -> OpResult<TeamOut> {
     conn.write_transaction(|conn| {
-        let team = require(conn, slug)?;
+        let team = super::access::visible_team(conn, actor, slug)?;
         super::access::authorize(conn, actor, crate::authz::Action::TeamUpdate, &crate::authz::Resource::Team {
             team_id: team.id,
         })?;

@@ -17,6 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 pub use self::error::{ForPage, PageError};
+pub use self::login::is_cross_site;
 use self::session::SessionUser;
 use crate::http::params::Params;
 use crate::http::{AppState, body};

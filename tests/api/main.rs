@@ -18,6 +18,7 @@ mod introspect;
 mod lifecycle;
 mod login;
 mod logout;
+mod manage;
 mod metrics;
 mod pages;
 mod races;

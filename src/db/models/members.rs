@@ -71,6 +71,20 @@ pub fn lock_all_for_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<(
     Ok(())
 }
 
+/// Locks a team's admin memberships, in id order, as [`lock`] does one, and counts them: two
+/// admins demoting each other at once then take turns, and the second sees the first's change.
+pub fn lock_admins(conn: &mut DbConnection, team_id: i64) -> QueryResult<usize> {
+    let admins = members::table
+        .filter(members::team_id.eq(team_id))
+        .filter(members::role.eq("admin"))
+        .order(members::id.asc())
+        .select(members::id);
+    Ok(match conn {
+        DbConnection::Pg(c) => admins.for_update().load::<i64>(c)?.len(),
+        DbConnection::Sqlite(c) => admins.load::<i64>(c)?.len(),
+    })
+}
+
 pub fn set_project_admin(
     conn: &mut DbConnection,
     member_id: i64,
