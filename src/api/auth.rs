@@ -23,7 +23,10 @@ pub(super) fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(missing());
     }
-    Ok(text::checked(token.trim())?.to_owned())
+    // A credential with control characters can be no credential of ours: invalid_token (401,
+    // RFC 6750 §3.1), like any other credential that does not verify.
+    let malformed = |_| ApiError::Unauthorized("the bearer credential is malformed".into(), INVALID);
+    Ok(text::checked(token.trim()).map_err(malformed)?.to_owned())
 }
 
 /// The live credential behind `Authorization: Bearer …`, or 401.
