@@ -220,6 +220,17 @@ pub enum AppCommand {
         #[arg(long, value_name = "SECONDS")]
         token_ttl: Option<i64>,
     },
+    /// Rename an application (not once verified) and/or replace its redirect URIs; codes issued
+    /// for a URI that is removed stop working.
+    Update {
+        #[arg(long)]
+        client_id: String,
+        #[arg(long, value_parser = AppName::parse)]
+        name: Option<AppName>,
+        /// The whole new list: repeat for up to 20.
+        #[arg(long = "redirect-uri", value_parser = RedirectUri::parse)]
+        redirect_uris: Vec<RedirectUri>,
+    },
     /// Mark an application verified (lifts the unverified-app team limit).
     Verify {
         #[arg(long)]
@@ -404,6 +415,10 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
                     token_ttl,
                 },
             )?)
+        }
+        AdminCommand::App(AppCommand::Update { client_id, name, redirect_uris }) => {
+            let uris = (!redirect_uris.is_empty()).then(|| RedirectUris::new(redirect_uris)).transpose()?;
+            print(ops::apps::update(conn, &actor, &client_id, name.as_ref(), uris.as_ref())?)
         }
         AdminCommand::App(AppCommand::Verify { client_id }) => print(ops::apps::verify(conn, &actor, &client_id)?),
         AdminCommand::App(AppCommand::RegenerateSecret { client_id }) => {

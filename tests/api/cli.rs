@@ -1,5 +1,7 @@
 //! The operator CLI (SPEC §5): every command, its JSON output and its errors.
 
+use serde_json::json;
+
 use crate::harness::{TestDb, cli};
 use crate::world::World;
 
@@ -152,7 +154,14 @@ fn every_operator_command_works_and_prints_one_json_object() {
         ],
     );
     assert_eq!(expiring["token_ttl"], 3600);
+    let update = ["admin", "app", "update", "--client-id", client_id, "--name", "Renamed App"];
+    let updated = ok(&db, &[&update[..], &["--redirect-uri", "https://n.example/cb"]].concat());
+    assert_eq!(
+        (updated["name"].as_str(), &updated["redirect_uris"]),
+        (Some("Renamed App"), &json!(["https://n.example/cb"]))
+    );
     assert_eq!(ok(&db, &["admin", "app", "verify", "--client-id", client_id])["verified"], true);
+    fails(&db, &["admin", "app", "update", "--client-id", client_id, "--name", "Other Name"], "verified app's name");
     let regenerated = ok(&db, &["admin", "app", "regenerate-secret", "--client-id", client_id]);
     assert_ne!(regenerated["client_secret"].as_str().unwrap(), secret);
     assert_eq!(ok(&db, &["admin", "app", "delete", "--client-id", client_id])["deleted"], true);
