@@ -4,7 +4,6 @@ team admin registers an OAuth app in the team settings and revokes its grant the
 on the way passes axe-core (no serious or critical violation), fits a 375 px wide screen and
 reaches the tab bar before the main form with the keyboard."""
 
-import json
 import secrets
 import tempfile
 import threading
