@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use super::decisions::{ResourceName, resolve};
 use super::verify::{self, Verified, custom_role};
 use super::{Actor, OpError, OpResult};
-use crate::authz::{Action, MemberGrant, Resource, Subject, TokenScope, decide};
+use crate::authz::{Action, Decision, MemberGrant, Resource, Subject, TokenScope, decide};
 use crate::db::models::teams::{self, Team};
 use crate::db::models::{members, roles};
 use crate::db::{DbConnection, now};
@@ -41,7 +41,59 @@ pub struct Standing(Subject);
 impl Standing {
     /// Whether the member may perform `action` on `resource` (SPEC §2, via `authz::decide`).
     pub fn may(&self, action: Action, resource: &Resource) -> bool {
-        decide(&self.0, action, resource, None).allowed
+        self.decide(action, resource).allowed
+    }
+
+    /// The decision itself, with its reason, for use cases that narrow one (SPEC §2's
+    /// "for grants they made themselves" narrows `allowed_by_developer_role`).
+    pub fn decide(&self, action: Action, resource: &Resource) -> Decision {
+        decide(&self.0, action, resource, None)
+    }
+}
+
+/// How an actor is judged in one team, read once for the decisions a use case makes at one
+/// point in time.
+pub enum Judge {
+    /// Operators (the CLI) and the server itself: trusted, not judged.
+    Trusted,
+    /// A signed-in person, or an application token within its scope: their standing now.
+    Judged(Standing),
+}
+
+impl Judge {
+    /// The decision on `action` at `resource`; `None` for the trusted, who are not judged.
+    pub fn decision(&self, action: Action, resource: &Resource) -> Option<Decision> {
+        match self {
+            Judge::Trusted => None,
+            Judge::Judged(standing) => Some(standing.decide(action, resource)),
+        }
+    }
+}
+
+/// How `actor` is judged in `team_id`, inside the use case's own transaction, so the CLI, the
+/// pages and the API share one rule: operators (the CLI) and the server itself are trusted; a
+/// signed-in person is judged by their membership as it is now (`NotFound` outside the team:
+/// a team one cannot see does not exist for them); an application token is verified again
+/// here and judged by its user's standing now within its scope (SPEC §2: a team token never
+/// manages members, roles or apps; `NotFound` for another team); an application's own
+/// credentials act only through the protocol endpoints (`Forbidden`).
+pub fn judge(conn: &mut DbConnection, actor: &Actor, team_id: i64) -> OpResult<Judge> {
+    let no_such_team = || OpError::NotFound("no such team".into());
+    match actor {
+        Actor::Cli | Actor::System => Ok(Judge::Trusted),
+        Actor::User { id, .. } => Ok(Judge::Judged(standing(conn, *id, team_id)?.ok_or_else(no_such_team)?)),
+        Actor::Token { credential, .. } => {
+            let inactive = || OpError::Forbidden("the credential is no longer active".into());
+            let verified = verify::verify(conn, credential.expose_secret(), now())?.ok_or_else(inactive)?;
+            if !matches!(verified, Verified::AppToken(_)) {
+                return Err(OpError::Forbidden("only an application's access token manages a team".into()));
+            }
+            if team_id != verified.team_id() {
+                return Err(no_such_team());
+            }
+            Ok(Judge::Judged(Standing(verify::subject(conn, &verified)?)))
+        }
+        Actor::App { .. } => Err(OpError::Forbidden("an application acts only through the OAuth endpoints".into())),
     }
 }
 
@@ -69,34 +121,16 @@ pub fn resource(conn: &mut DbConnection, name: &ResourceName) -> OpResult<Resour
     resolve(conn, name)?.ok_or_else(|| OpError::NotFound("no such team, project or deployment".into()))
 }
 
-/// Whether `actor` may perform `action` on `resource`, checked inside the use case's own
-/// transaction, so the CLI, the pages and the API share one decision: operators (the CLI) and
-/// the server itself are trusted; a signed-in person is judged by their membership as it is
-/// now ([`require`]); an application token is verified again here and judged by its user's
-/// standing now within its scope (SPEC §2: a team token never manages members, roles or apps);
-/// an application's own credentials act only through the protocol endpoints.
+/// Whether `actor` may perform `action` on `resource`, as [`judge`] judges it: `Ok` or the
+/// error to answer with (`Forbidden` for a member or token without the right).
 pub fn authorize(conn: &mut DbConnection, actor: &Actor, action: Action, resource: &Resource) -> OpResult<()> {
-    match actor {
-        Actor::Cli | Actor::System => Ok(()),
-        Actor::User { id, .. } => require(conn, *id, action, resource),
-        Actor::Token { credential, .. } => {
-            let inactive = || OpError::Forbidden("the credential is no longer active".into());
-            let verified = verify::verify(conn, credential.expose_secret(), now())?.ok_or_else(inactive)?;
-            if !matches!(verified, Verified::AppToken(_)) {
-                return Err(OpError::Forbidden("only an application's access token manages a team".into()));
-            }
-            if resource.team_id() != verified.team_id() {
-                return Err(OpError::NotFound("no such team".into()));
-            }
-            let subject = verify::subject(conn, &verified)?;
-            let decision = decide(&subject, action, resource, None);
-            if decision.allowed {
-                Ok(())
-            } else {
-                Err(OpError::Forbidden(format!("this token may not {action} here ({})", decision.reason)))
-            }
-        }
-        Actor::App { .. } => Err(OpError::Forbidden(format!("an application may not {action} here"))),
+    match judge(conn, actor, resource.team_id())?.decision(action, resource) {
+        None => Ok(()),
+        Some(decision) if decision.allowed => Ok(()),
+        Some(decision) => Err(OpError::Forbidden(match actor {
+            Actor::Token { .. } => format!("this token may not {action} here ({})", decision.reason),
+            _ => format!("you may not {action} here"),
+        })),
     }
 }
 

@@ -1,6 +1,7 @@
 //! "Authorized applications": the grants a person made (`/settings/authorized-apps`) and, for
-//! team admins, every grant on their team (`/teams/<slug>/settings/authorized-apps`), each
-//! with a CSRF-protected Revoke that takes effect at once.
+//! those who oversee them (SPEC §2 `token:view`: team admins, project admins, custom roles),
+//! the grants on their team (`/teams/<slug>/settings/authorized-apps`), each with a
+//! CSRF-protected Revoke (where `token:revoke` allows) that takes effect at once.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -11,7 +12,7 @@ use super::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
 use crate::db::models::grants::GrantListing;
 use crate::domain::Slug;
 use crate::http::{AppState, client_ip};
-use crate::ops::grants::TeamGrants;
+use crate::ops::grants::{TeamGrant, TeamGrants};
 use crate::ops::{self, Actor, OpError, OpResult, rfc3339};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -21,10 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/teams/{slug}/settings/authorized-apps/{grant_id}/revoke").post(revoke_on_team));
 }
 
-fn rows(listings: Vec<GrantListing>) -> Vec<GrantRow> {
+/// The rows of a listing, each with whether it shows a Revoke.
+fn rows(listings: impl IntoIterator<Item = (GrantListing, bool)>) -> Vec<GrantRow> {
     listings
         .into_iter()
-        .map(|g| GrantRow {
+        .map(|(g, revocable)| GrantRow {
             id: g.id,
             app_name: g.app_name,
             user_email: g.user_email,
@@ -32,6 +34,7 @@ fn rows(listings: Vec<GrantListing>) -> Vec<GrantRow> {
             project: g.project_name,
             created: rfc3339(g.created_at),
             last_used: g.last_used_at.map(rfc3339),
+            revocable,
         })
         .collect()
 }
@@ -58,7 +61,7 @@ async fn mine(
         .map_err(PageError::db(&req))?
         .map_err(|e| PageError::server(&req, e))?;
     let links = mine
-        .admin_of
+        .oversees
         .into_iter()
         .map(|t| {
             (format!("/teams/{}/settings/authorized-apps", t.slug), format!("All authorizations on team {}", t.name))
@@ -71,7 +74,7 @@ async fn mine(
             heading: "Authorized applications".into(),
             intro: "Applications you have allowed to act on your behalf. Revoking one ends its access at once.".into(),
             notice: notice(&query),
-            grants: rows(mine.grants),
+            grants: rows(mine.grants.into_iter().map(|grant| (grant, true))),
             show_user: false,
             revoke_base: "/settings/authorized-apps".into(),
             links,
@@ -89,10 +92,11 @@ async fn team_grants(
     let user = signed_in(&req, &state).await?;
     let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
     let user_id = user.user.id;
-    // Not an admin and no such team look the same.
+    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
+    // Nothing to oversee and no such team look the same.
     let (TeamGrants { team, grants }, settings) = state
         .db(move |conn| -> OpResult<_> {
-            let found = ops::grants::list_for_team_admin(conn, user_id, &slug)?;
+            let found = ops::grants::list_for_team(conn, &actor, &slug)?;
             Ok((found, TeamSettings::load(conn, user_id, &slug, Section::Authorizations)?))
         })
         .await
@@ -102,9 +106,9 @@ async fn team_grants(
         &GrantsPage {
             account: Account::from(&user),
             heading: format!("Authorizations on {}", team.name),
-            intro: "Every application that members of this team have authorized. As a team admin you can revoke any of them.".into(),
+            intro: "Applications that members of this team have authorized, as far as your role covers them. Revoking one ends its access at once.".into(),
             notice: notice(&query),
-            grants: rows(grants),
+            grants: rows(grants.into_iter().map(|TeamGrant { grant, revocable }| (grant, revocable))),
             show_user: true,
             revoke_base: format!("/teams/{}/settings/authorized-apps", team.slug),
             links: vec![("/settings/authorized-apps".into(), "Your own authorized applications".into())],
@@ -122,12 +126,9 @@ async fn revoke(
     back: String,
 ) -> Result<HttpResponse, PageError> {
     let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let result = state
-        .db(move |conn| ops::grants::revoke_as_user(conn, &actor, user_id, grant_id))
-        .await
-        .map_err(PageError::db(&req))?;
+    let actor = Actor::User { id: user.user.id, client_ip: client_ip(&req) };
+    let result =
+        state.db(move |conn| ops::grants::revoke(conn, &actor, grant_id)).await.map_err(PageError::db(&req))?;
     match result {
         Ok(()) => Ok(see_other(&format!("{back}?revoked=1"))),
         Err(OpError::NotFound(_)) => Err(PageError::not_found(&req)),

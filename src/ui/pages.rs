@@ -93,6 +93,8 @@ pub struct GrantRow {
     pub project: Option<String>,
     pub created: String,
     pub last_used: Option<String>,
+    /// Whether the one looking may revoke it (SPEC §2 `token:revoke`).
+    pub revocable: bool,
 }
 
 #[derive(Template)]

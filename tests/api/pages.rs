@@ -100,3 +100,178 @@ fn pages_require_login() {
     assert_eq!(response.status(), 303);
     assert!(location(&response).starts_with("/login?next=%2Fsettings%2Fauthorized-apps"));
 }
+
+/// A team whose developer `granter` has authorized one app three times: on `project`, on
+/// `other` and team-wide; and the grant ids, read from the owner's page.
+struct Granted {
+    world: World,
+    owner: String,
+    team: String,
+    project: String,
+    granter: String,
+    backend: crate::world::Backend,
+    /// (project slug, or `None` for the team-wide grant) → (grant id, token).
+    grants: Vec<(Option<String>, i64, String)>,
+}
+
+impl Granted {
+    fn new() -> Granted {
+        let world = World::new();
+        let (owner, team, project) = world.owner_with_project();
+        let other = world.project(&team);
+        let granter = world.user();
+        world.member(&team, &granter, "developer");
+        let app = world.app(&team);
+        let backend = world.backend();
+        let mut tokens = vec![
+            (
+                Some(project.clone()),
+                world.access_token(&granter, &app, Grant::Project { team: &team, project: &project }),
+            ),
+            (Some(other.clone()), world.access_token(&granter, &app, Grant::Project { team: &team, project: &other })),
+        ];
+        tokens.push((None, world.access_token(&granter, &app, Grant::Team { team: &team })));
+        let page =
+            world.login(&owner).get(world.url(&format!("/teams/{team}/settings/authorized-apps"))).send().unwrap();
+        let html = page.text().unwrap();
+        let grants = tokens
+            .into_iter()
+            .map(|(project, token)| {
+                let label = match &project {
+                    Some(slug) => format!("<td>Project {slug}</td>"),
+                    None => "<em>whole team</em>".to_owned(),
+                };
+                let row = html.split("<tr>").find(|row| row.contains(&label)).unwrap_or_else(|| panic!("{label}"));
+                let id = row.split("/authorized-apps/").nth(1).and_then(|rest| rest.split('/').next()).unwrap();
+                (project, id.parse().unwrap(), token)
+            })
+            .collect();
+        Granted { world, owner, team, project, granter, backend, grants }
+    }
+
+    fn page(&self, browser: &reqwest::blocking::Client) -> reqwest::blocking::Response {
+        browser.get(self.world.url(&format!("/teams/{}/settings/authorized-apps", self.team))).send().unwrap()
+    }
+
+    /// Posts the team page's Revoke for grant `id` with `browser`'s CSRF token: the status.
+    fn revoke(&self, browser: &reqwest::blocking::Client, id: i64) -> u16 {
+        let own = browser.get(self.world.url("/settings/authorized-apps")).send().unwrap().text().unwrap();
+        let csrf = crate::harness::csrf(&own);
+        let path = format!("/teams/{}/settings/authorized-apps/{id}/revoke", self.team);
+        browser.post(self.world.url(&path)).form(&[("csrf_token", csrf)]).send().unwrap().status().as_u16()
+    }
+
+    /// Whether the tokens of the grants on `project`, on the other project and team-wide are active.
+    fn active(&self) -> Vec<bool> {
+        self.grants.iter().map(|(_, _, token)| self.world.is_active(&self.backend, token)).collect()
+    }
+
+    fn id(&self, project: Option<&str>) -> i64 {
+        self.grants.iter().find(|(p, _, _)| p.as_deref() == project).unwrap().1
+    }
+
+    fn other_id(&self) -> i64 {
+        self.grants.iter().find(|(p, _, _)| p.as_ref().is_some_and(|p| *p != self.project)).unwrap().1
+    }
+}
+
+#[test]
+fn project_admins_see_and_revoke_the_grants_on_their_project_only() {
+    let g = Granted::new();
+    let admin = g.world.user();
+    g.world.member(&g.team, &admin, "developer");
+    g.world.cli(&[
+        "admin",
+        "member",
+        "set-project-admin",
+        "--team",
+        &g.team,
+        "--email",
+        &admin,
+        "--project",
+        &g.project,
+    ]);
+    let browser = g.world.login(&admin);
+
+    let page = g.page(&browser);
+    assert_eq!(page.status(), 200, "project admins oversee the grants on their project");
+    let html = page.text().unwrap();
+    assert!(html.contains(&g.granter) && html.contains(&format!("/{}/revoke", g.id(Some(&g.project)))));
+    assert!(!html.contains(&format!("/{}/revoke", g.other_id())), "not the other project's");
+    assert!(!html.contains("whole team"), "nor team-wide ones");
+
+    assert_eq!(g.revoke(&browser, g.other_id()), 404);
+    assert_eq!(g.revoke(&browser, g.id(None)), 404, "team-wide grants are for team admins");
+    assert_eq!(g.active(), [true, true, true]);
+    assert_eq!(g.revoke(&browser, g.id(Some(&g.project))), 303);
+    assert_eq!(g.active(), [false, true, true]);
+    // The team admin revokes the team-wide one.
+    assert_eq!(g.revoke(&g.world.login(&g.owner), g.id(None)), 303);
+    assert_eq!(g.active(), [false, true, false]);
+}
+
+#[test]
+fn developers_revoke_their_own_grants_only() {
+    let g = Granted::new();
+    let dev = g.world.user();
+    g.world.member(&g.team, &dev, "developer");
+    let browser = g.world.login(&dev);
+    assert_eq!(g.page(&browser).status(), 404, "a developer oversees nobody's grants");
+    assert_eq!(g.revoke(&browser, g.id(Some(&g.project))), 404);
+    assert_eq!(g.revoke(&browser, g.id(None)), 404);
+    assert_eq!(g.active(), [true, true, true]);
+    // The one who made them may, the team-wide one included, from the team's URL as well.
+    let granter = g.world.login(&g.granter);
+    assert_eq!(g.revoke(&granter, g.id(Some(&g.project))), 303);
+    assert_eq!(g.revoke(&granter, g.id(None)), 303);
+    assert_eq!(g.active(), [false, true, false]);
+}
+
+#[test]
+fn custom_roles_with_token_revoke_revoke_and_with_token_view_only_look() {
+    let g = Granted::new();
+    let statements = |actions: &str| {
+        format!(r#"[{{"effect":"allow","actions":{actions},"resource":"project:slug={}"}}]"#, g.project)
+    };
+    g.world.cli(&[
+        "admin",
+        "role",
+        "create",
+        "--team",
+        &g.team,
+        "--name",
+        "keeper",
+        "--statements",
+        &statements(r#"["token:view","token:revoke"]"#),
+    ]);
+    g.world.cli(&[
+        "admin",
+        "role",
+        "create",
+        "--team",
+        &g.team,
+        "--name",
+        "auditor",
+        "--statements",
+        &statements(r#"["token:view"]"#),
+    ]);
+    let member = |role: &str| {
+        let email = g.world.user();
+        g.world.member(&g.team, &email, "developer");
+        g.world.cli(&["admin", "member", "set-custom-roles", "--team", &g.team, "--email", &email, "--role", role]);
+        g.world.login(&email)
+    };
+    let (keeper, auditor) = (member("keeper"), member("auditor"));
+
+    let html = g.page(&auditor).text().unwrap();
+    assert!(html.contains(&g.granter), "token:view shows the grants on the project");
+    assert!(!html.contains("/revoke\""), "but no Revoke without token:revoke");
+    assert_eq!(g.revoke(&auditor, g.id(Some(&g.project))), 404);
+    assert_eq!(g.active(), [true, true, true]);
+
+    assert!(g.page(&keeper).text().unwrap().contains(&format!("/{}/revoke", g.id(Some(&g.project)))));
+    assert_eq!(g.revoke(&keeper, g.other_id()), 404, "the role names one project");
+    assert_eq!(g.revoke(&keeper, g.id(None)), 404, "team-wide grants are for team admins");
+    assert_eq!(g.revoke(&keeper, g.id(Some(&g.project))), 303);
+    assert_eq!(g.active(), [false, true, true]);
+}

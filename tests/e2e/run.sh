@@ -7,7 +7,8 @@
 # session). A PostgreSQL admin URL (e.g. postgres://postgres@127.0.0.1/postgres) gets a throwaway
 # database e2e_<random>, dropped at the end. The binary is PORTCULLIS_BIN (default
 # target/debug/portcullis, built beforehand with `cargo build`). Needs /usr/bin/chromium and
-# /usr/bin/chromedriver (apt-get install -y chromium chromium-driver). Extra arguments go to pytest.
+# /usr/bin/chromedriver (apt-get install -y chromium chromium-driver) and npm, which installs the
+# pinned axe-core (package-lock.json) into tests/e2e/node_modules. Extra arguments go to pytest.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +25,13 @@ if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+
+# axe-core for the accessibility checks, exactly as locked; skipped when already in place.
+locked_axe="$(node -p "require('$here/package-lock.json').packages['node_modules/axe-core'].version")"
+installed_axe="$(node -p "try { require('$here/node_modules/axe-core/package.json').version } catch { '' }")"
+if [[ "$installed_axe" != "$locked_axe" ]]; then
+    npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
+fi
 
 cd "$repo"
 case "$E2E_DATABASE" in

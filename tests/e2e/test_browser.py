@@ -1,5 +1,8 @@
 """A real browser (Debian's headless Chromium through Selenium and /usr/bin/chromedriver) goes through
-login and consent and really lands on the client's redirect URI, served by a tiny local server."""
+login and consent and really lands on the client's redirect URI, served by a tiny local server; a
+team admin registers an OAuth app in the team settings and revokes its grant there; and every page
+on the way passes axe-core (no serious or critical violation), fits a 375 px wide screen and
+reaches the tab bar before the main form with the keyboard."""
 
 import secrets
 import tempfile
@@ -10,17 +13,23 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from authlib.integrations.requests_client import OAuth2Session
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
 from helpers import (HTTP_TIMEOUT, UserAgent, assert_token_format, create_workspace, exchange_code,
-                     pkce_pair, query_params, unique)
+                     introspect, pkce_pair, query_params, unique)
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Pinned in package.json / package-lock.json; run.sh installs it (`npm ci`).
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+PHONE_WIDTH = 375
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 WAIT_SECONDS = 30
@@ -149,6 +158,81 @@ def save_page_screenshot(driver, path):
     assert driver.save_screenshot(str(path))
 
 
+def axe_violations(driver):
+    """Runs axe-core on the current page: its serious and critical violations."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing at {AXE}: npm ci --prefix tests/e2e")
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text())
+    results = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations), e => done({error: String(e)}));")
+    assert not isinstance(results, dict), f"axe.run failed: {results}"
+    return [v for v in results if v["impact"] in ("serious", "critical")]
+
+
+def describe(violations):
+    return "\n".join(
+        f"  {v['impact']} {v['id']}: {v['help']} ({v['helpUrl']})\n"
+        + "\n".join(f"    {node['target']}: {node['failureSummary']}" for node in v["nodes"])
+        for v in violations)
+
+
+def emulate(driver, width=None, scheme="light"):
+    """Emulates a viewport `width` CSS pixels wide (a phone's, with its viewport meta tag; None:
+    the window's own) and `prefers-color-scheme: <scheme>` (the stylesheet has a dark palette)."""
+    if width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    else:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                           {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+
+
+def accessibility_problems(driver, name):
+    """What keeps the current page from passing: axe-core's serious and critical violations at
+    desktop and at phone width, in light and dark colors, and anything wider than a 375 px
+    screen. Printed as found."""
+    problems = []
+    try:
+        for width, scheme in ((None, "light"), (PHONE_WIDTH, "light"), (None, "dark")):
+            emulate(driver, width, scheme)
+            label = f"{name} at {width or 'desktop'} width, {scheme}"
+            if width is not None:
+                assert driver.execute_script("return window.innerWidth") == width
+                scroll_width = driver.execute_script("return document.documentElement.scrollWidth")
+                if scroll_width > width:
+                    problems.append(f"{label}: {scroll_width}px wide")
+            violations = axe_violations(driver)
+            if violations:
+                print(f"axe on {label} ({driver.current_url}):\n{describe(violations)}")
+                problems.append(f"{label}: axe {', '.join(v['id'] for v in violations)}")
+    finally:
+        emulate(driver)
+    return problems
+
+
+def assert_accessible(driver, name):
+    problems = accessibility_problems(driver, name)
+    assert not problems, "\n".join(problems)
+
+
+def focus_order(driver, url, limit=40):
+    """Where the keyboard goes from the top of the freshly loaded page at `url`: for each Tab,
+    "tabs" (the team settings tab bar), "form" (a form in the page's main content) or "other"."""
+    driver.get(url)
+    assert driver.execute_script("return document.activeElement === document.body")
+    order = []
+    for _ in range(limit):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        order.append(driver.execute_script(
+            "const e = document.activeElement;"
+            "return e.closest('nav.tabs') ? 'tabs' : e.closest('main form') ? 'form' : 'other'"))
+    return order
+
+
 def approve(driver, redirect_uri):
     """Clicks Approve and waits until the browser is at the redirect URI; returns its query."""
     driver.find_element(By.CSS_SELECTOR, "button[name=decision][value=approve]").click()
@@ -185,6 +269,118 @@ def test_browser_login_pick_team_and_project(portcullis, metadata, browser, call
     assert "Authorization received" in browser.page_source
     token = exchange_code(metadata, app, params["code"], callback_server.redirect_uri, verifier)
     assert_token_format(token["access_token"], team, projects[team])
+
+
+def test_team_admin_registers_an_app_authorizes_it_and_revokes_the_grant(
+        portcullis, metadata, backend, browser, callback_server, monkeypatch):
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback
+    workspace = create_workspace(portcullis)
+    settings = portcullis.url(f"/teams/{workspace.team}/settings")
+    app_name = f"Browser app {unique('x')}"
+
+    # Sent to the login page on the way to the apps tab.
+    browser.get(f"{settings}/apps")
+    wait(browser).until(lambda d: "/login" in d.current_url)
+    assert_accessible(browser, "login")
+    browser.find_element(By.NAME, "email").send_keys(workspace.user.email)
+    password = browser.find_element(By.NAME, "password")
+    password.send_keys(workspace.user.password)
+    password.submit()
+    wait(browser).until(lambda d: d.current_url == f"{settings}/apps")
+    assert_accessible(browser, "apps")
+
+    # Register it: the client id and the secret are shown once.
+    browser.find_element(By.ID, "name").send_keys(app_name)
+    browser.find_element(By.ID, "redirect_uris").send_keys(callback_server.redirect_uri)
+    browser.find_element(By.CSS_SELECTOR, "main form[method=post] button.primary").click()
+    secret_field = wait(browser).until(lambda d: d.find_element(By.ID, "credential"))
+    facts = dict(zip((dt.text for dt in browser.find_elements(By.CSS_SELECTOR, ".facts dt")),
+                     (dd.text for dd in browser.find_elements(By.CSS_SELECTOR, ".facts dd"))))
+    client_id, client_secret = facts["Client ID"], secret_field.get_attribute("value")
+    assert client_id and client_secret
+    assert_accessible(browser, "app secret shown once")
+
+    # Authlib builds the authorization request and redeems the code with that secret; the
+    # consent is approved in the browser, which is still signed in.
+    client = OAuth2Session(client_id=client_id, client_secret=client_secret, scope="project",
+                           redirect_uri=callback_server.redirect_uri, code_challenge_method="S256",
+                           token_endpoint=metadata["token_endpoint"])
+    verifier = secrets.token_urlsafe(48)
+    url, state = client.create_authorization_url(metadata["authorization_endpoint"], code_verifier=verifier)
+    browser.get(url)
+    wait(browser).until(lambda d: d.find_elements(By.NAME, "team"))
+    assert app_name in browser.find_element(By.TAG_NAME, "main").text
+    Select(browser.find_element(By.NAME, "project")).select_by_value(workspace.project)
+    assert_accessible(browser, "consent")
+    params = approve(browser, callback_server.redirect_uri)
+    assert_landed(params, callback_server, state, metadata)
+    token = client.fetch_token(authorization_response=browser.current_url, code_verifier=verifier)
+    access_token = token["access_token"]
+    assert_token_format(access_token, workspace.team, workspace.project)
+    answer = introspect(portcullis, backend, access_token)
+    assert answer["active"] is True and answer["client_id"] == client_id
+
+    # Revoke the grant from the team's page: the very next introspection says inactive.
+    browser.get(f"{settings}/authorized-apps")
+    assert browser.find_element(By.CSS_SELECTOR, "nav.tabs [aria-current=page]").text == "Authorizations"
+    assert_accessible(browser, "team authorizations")
+    browser.find_element(By.CSS_SELECTOR, f"button[aria-label^='Revoke {app_name} ']").click()
+    wait(browser).until(lambda d: "Access revoked" in d.page_source)
+    assert app_name not in browser.find_element(By.TAG_NAME, "main").text
+    assert introspect(portcullis, backend, access_token) == {"active": False}
+
+
+def test_every_team_settings_page_passes_axe_fits_a_phone_and_tabs_to_the_tab_bar_first(portcullis, browser):
+    workspace = create_workspace(portcullis)
+    team = workspace.team
+    other = portcullis.create_user()
+    portcullis.cli("admin", "member", "add", "--team", team, "--email", other.email, "--role", "developer")
+    deployment = portcullis.cli("admin", "deployment", "create", "--team", team, "--project", workspace.project,
+                                "--type", "dev")["name"]
+    portcullis.cli("admin", "role", "create", "--team", team, "--name", "viewer", "--statements",
+                   '[{"effect":"allow","actions":["project:view"],"resource":"project:*"}]')
+    app = portcullis.create_app(team, "https://client.example.test/callback")
+    portcullis.cli("admin", "deploy-key", "create", "--deployment", deployment, "--name", "ci")
+    settings = portcullis.url(f"/teams/{team}/settings")
+
+    browser.get(portcullis.url("/login?next=/settings/authorized-apps"))
+    browser.find_element(By.NAME, "email").send_keys(workspace.user.email)
+    password = browser.find_element(By.NAME, "password")
+    password.send_keys(workspace.user.password)
+    password.submit()
+    wait(browser).until(lambda d: d.current_url.endswith("/settings/authorized-apps"))
+    assert_accessible(browser, "authorized applications")
+
+    browser.get(f"{settings}/members")
+    tabs = ["members", "projects", "apps", "deploy-keys", "deployments", "roles", "authorized-apps"]
+    offered = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav.tabs a")]
+    assert offered == [f"{settings}/{tab}" for tab in tabs], f"the tab bar offers {offered}"
+    member_links = [a.get_attribute("href") for a in browser.find_elements(
+        By.CSS_SELECTOR, f"main a[href^='/teams/{team}/settings/members/']")]
+    assert member_links, "the other member can be changed and removed"
+    browser.get(f"{settings}/deploy-keys")
+    key_revoke = browser.find_element(By.CSS_SELECTOR, "main a[href$='/revoke']").get_attribute("href")
+    pages = offered + member_links + [key_revoke] + [
+        f"{settings}/apps/{app['client_id']}",  # app edit
+        f"{settings}/apps/{app['client_id']}/secret",  # confirmation pages
+        f"{settings}/apps/{app['client_id']}/delete",
+        f"{settings}/projects/{workspace.project}",
+        f"{settings}/projects/{workspace.project}/delete",
+        f"{settings}/roles/viewer",
+        f"{settings}/roles/viewer/delete",
+    ]
+    problems = []
+    for page in pages:
+        browser.get(page)
+        assert browser.find_elements(By.CSS_SELECTOR, "nav.tabs"), f"{page} has the tab bar"
+        problems += accessibility_problems(browser, page.removeprefix(settings))
+    assert not problems, "\n".join(problems)
+
+    # The keyboard meets the tab bar before the form of the page.
+    for page in (f"{settings}/members", f"{settings}/apps", f"{settings}/deploy-keys"):
+        order = focus_order(browser, page)
+        assert "tabs" in order and "form" in order, f"{page}: Tab reaches {order}"
+        assert order.index("tabs") < order.index("form"), f"{page}: Tab order {order}"
 
 
 def test_browser_creates_project_on_consent(portcullis, metadata, browser, callback_server):

@@ -197,8 +197,10 @@ pub struct GrantListing {
     pub user_email: String,
     pub app_name: String,
     pub client_id: String,
+    pub team_id: i64,
     pub team_slug: String,
     pub team_name: String,
+    pub project_id: Option<i64>,
     pub project_slug: Option<String>,
     pub project_name: Option<String>,
 }
@@ -230,8 +232,10 @@ pub fn list(conn: &mut DbConnection, whose: ListFor) -> QueryResult<Vec<GrantLis
             users::email,
             oauth_apps::name,
             oauth_apps::client_id,
+            teams::id,
             teams::slug,
             teams::name,
+            projects::id.nullable(),
             projects::slug.nullable(),
             projects::name.nullable(),
         ))

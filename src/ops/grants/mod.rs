@@ -14,10 +14,12 @@ use time::{Duration, PrimitiveDateTime};
 
 pub use self::code::{Redeemed, find_code, redeem_code};
 pub use self::consent::{Approval, ProjectChoice, approve};
-pub use self::list::{TeamGrants, UserGrants, list_for_team_admin, list_for_user, sees_team_grants};
+pub use self::list::{TeamGrant, TeamGrants, UserGrants, list_for_team, list_for_user, sees_team_grants};
 pub use self::refresh::{RefreshRefused, refresh};
-pub use self::revoke::{revoke_as_user, revoke_token};
-use super::{OpError, OpResult};
+pub use self::revoke::{revoke, revoke_token};
+use super::access::{self, Judge};
+use super::{Actor, OpError, OpResult};
+use crate::authz::{Action, ProjectRef, Reason, Resource};
 use crate::db::DbConnection;
 use crate::db::models::apps::{self, App};
 use crate::db::models::refresh_tokens;
@@ -52,6 +54,74 @@ fn check_unverified_limit(conn: &mut DbConnection, app: &App, team_id: i64, poli
         )));
     }
     Ok(())
+}
+
+/// Where a grant lives and who made it, as decisions about it see it.
+struct GrantPlace {
+    team_id: i64,
+    project: Option<ProjectRef>,
+    user_id: i64,
+}
+
+/// [`access::judge`], with no standing in the team (not a member, an inactive token or one of
+/// another team, an application's own credentials) as `None`.
+fn judge_in(conn: &mut DbConnection, actor: &Actor, team_id: i64) -> OpResult<Option<Judge>> {
+    match access::judge(conn, actor, team_id) {
+        Ok(judge) => Ok(Some(judge)),
+        Err(OpError::NotFound(_) | OpError::Forbidden(_)) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// Whose grants at one place (a project, or the team for team-wide grants) a judge's standing
+/// covers for `token:view` / `token:revoke`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Everyone's.
+    All,
+    /// Only the grants the person made themselves.
+    Own,
+    /// Nobody's.
+    None,
+}
+
+/// SPEC §2's `action` (`token:view` or `token:revoke`) on the grants at `project` of
+/// `team_id` (`None`: the team-wide grants). On a project, the decision there: team admins,
+/// project admins and custom roles that allow it reach every grant, while the built-in
+/// developer role's allowance is "for grants they made themselves" (`authz` allows developers
+/// on any project and leaves that narrowing to the use case). A team-wide grant has no project
+/// to decide on: only the team's admins reach it, which is `team:view` decided as
+/// `allowed_by_team_admin` (a session, or a team token of an admin: a project token does not
+/// reach the team). Operators and the server reach everything.
+fn reach(judge: &Judge, action: Action, team_id: i64, project: Option<&ProjectRef>) -> Reach {
+    let decision = match project {
+        Some(project) => judge.decision(action, &Resource::Project { team_id, project: project.clone() }),
+        None => judge.decision(Action::TeamView, &Resource::Team { team_id }),
+    };
+    let Some(decision) = decision else {
+        return Reach::All;
+    };
+    match (project, decision.reason) {
+        (Some(_), Reason::AllowedByDeveloperRole) => Reach::Own,
+        (Some(_), reason) if reason.allows() => Reach::All,
+        (None, Reason::AllowedByTeamAdmin) => Reach::All,
+        _ => Reach::None,
+    }
+}
+
+/// Whether `actor`, judged by `judge` in the grant's team (`None`: no standing there), may
+/// perform `action` on the grant at `place`: [`reach`], and a person's own grant always, in
+/// person (the "authorized applications" page of the one who approved it).
+fn may(actor: &Actor, judge: Option<&Judge>, action: Action, place: &GrantPlace) -> bool {
+    let own = actor.person() == Some(place.user_id);
+    if own && matches!(actor, Actor::User { .. }) {
+        return true;
+    }
+    match judge.map(|judge| reach(judge, action, place.team_id, place.project.as_ref())) {
+        Some(Reach::All) => true,
+        Some(Reach::Own) => own,
+        Some(Reach::None) | None => false,
+    }
 }
 
 /// Tokens handed to a client.

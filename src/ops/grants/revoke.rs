@@ -3,10 +3,11 @@
 
 use serde_json::json;
 
+use super::{GrantPlace, judge_in, may};
+use crate::authz::{Action, ProjectRef};
 use crate::db::DbConnection;
 use crate::db::models::apps::App;
-use crate::db::models::{grants, members, refresh_tokens};
-use crate::domain::MemberRole;
+use crate::db::models::{grants, projects, refresh_tokens};
 use crate::ops::audit::{self, Actor, Event};
 use crate::ops::{OpError, OpResult};
 use crate::telemetry::metrics::{self, TokenKind};
@@ -73,21 +74,31 @@ pub fn revoke_token(conn: &mut DbConnection, app: &App, token: &str, client_ip: 
     })
 }
 
-/// A person revokes a grant from the pages: their own, or any on a team they administer.
+/// A person revokes a grant — from the pages, or through `/v1` with a session or an
+/// application token acting for them: SPEC §2's `token:revoke` on the grant's project, only
+/// the team's admins for a team-wide grant, and their own grant always (see [`super::may`]).
 /// Anything else looks exactly like a grant that does not exist.
-pub fn revoke_as_user(conn: &mut DbConnection, actor: &Actor, user_id: i64, grant_id: i64) -> OpResult<()> {
+pub fn revoke(conn: &mut DbConnection, actor: &Actor, grant_id: i64) -> OpResult<()> {
     revoking(conn, |conn| {
-        let grant = grants::find_by_id(conn, grant_id)?.filter(|g| g.revoked_at.is_none());
-        let Some(grant) = grant else {
-            return Err(OpError::NotFound("no such authorization".into()));
+        let not_found = || OpError::NotFound("no such authorization".into());
+        let grant = grants::find_by_id(conn, grant_id)?.filter(|g| g.revoked_at.is_none()).ok_or_else(not_found)?;
+        let project = match grant.project_id {
+            Some(id) => {
+                let project = projects::find_by_id(conn, id)?.ok_or_else(not_found)?;
+                Some(ProjectRef { id: project.id, slug: project.slug })
+            }
+            None => None,
         };
-        let allowed = grant.user_id == user_id
-            || members::find(conn, grant.team_id, user_id)?
-                .is_some_and(|m| MemberRole::from_stored(&m.role) == MemberRole::Admin);
-        if !allowed {
-            return Err(OpError::NotFound("no such authorization".into()));
+        let place = GrantPlace { team_id: grant.team_id, project, user_id: grant.user_id };
+        let judge = judge_in(conn, actor, grant.team_id)?;
+        if !may(actor, judge.as_ref(), Action::TokenRevoke, &place) {
+            return Err(not_found());
         }
-        let reason = if grant.user_id == user_id { "revoked_by_user" } else { "revoked_by_team_admin" };
+        let reason = match actor.person() {
+            Some(id) if id == grant.user_id => "revoked_by_user",
+            Some(_) => "revoked_by_team_member",
+            None => "revoked_by_operator",
+        };
         revoke_in_tx(conn, actor, grant.id, reason)
     })
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::db::DatabaseUrl;
-use crate::db::models::credential_changes;
+use crate::db::models::{credential_changes, grants};
 use crate::domain::Slug;
 use crate::domain::{AppName, DisplayName, Email, Password, RedirectUris};
 use crate::ops::Actor;
@@ -50,12 +50,20 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn code(&mut self) -> String {
+        self.code_for(Scope::Project)
+    }
+
+    /// A code for a grant on the fixture's project, or team-wide.
+    fn code_for(&mut self, scope: Scope) -> String {
         let approval = Approval {
             app: &self.app,
             user_id: self.user_id,
             team: &self.team,
-            project: ProjectChoice::Existing(&self.project),
-            scope: Scope::Project,
+            project: match scope {
+                Scope::Project => ProjectChoice::Existing(&self.project),
+                Scope::Team => ProjectChoice::None,
+            },
+            scope,
             redirect_uri: "https://c.example/cb",
             code_challenge: None,
         };
@@ -69,9 +77,30 @@ impl Fixture {
     }
 
     fn tokens(&mut self) -> IssuedTokens {
-        let code = self.code();
+        self.tokens_for(Scope::Project)
+    }
+
+    fn tokens_for(&mut self, scope: Scope) -> IssuedTokens {
+        let code = self.code_for(scope);
         let Redeemed::Issued(tokens) = self.redeem(&code) else { panic!("fresh code") };
         tokens
+    }
+
+    /// The id of the grant whose access token is `token`.
+    fn grant_of(&mut self, token: &str) -> i64 {
+        grants::find_by_access_hash(&mut self.conn, SecretHash::of(token).as_str()).unwrap().expect("its grant").id
+    }
+
+    /// The fixture's user revokes `grant_id` through the application token `token` (as `/v1`
+    /// does).
+    fn revoke_through(&mut self, token: &str, grant_id: i64) -> OpResult<()> {
+        let actor = Actor::Token {
+            credential: token.to_owned().into(),
+            client_id: self.app.client_id.clone(),
+            user_id: self.user_id,
+            client_ip: None,
+        };
+        revoke(&mut self.conn, &actor, grant_id)
     }
 }
 
@@ -133,4 +162,27 @@ fn refresh_tokens_expire_after_their_ttl() {
     assert!(matches!(refused, Err(RefreshRefused::InvalidGrant)));
     let refreshed = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, crate::db::now()).unwrap();
     assert!(refreshed.is_ok(), "still valid now");
+}
+
+/// An application token revokes what its user's role allows within the token's scope (SPEC §2):
+/// a team admin's project token ends grants on its project but never a team-wide one (only the
+/// team's admins, acting on the whole team, reach those); their team token does.
+#[test]
+fn tokens_revoke_grants_within_their_scope() {
+    let mut f = fixture();
+    let project_token = f.tokens().access_token;
+    let team_token = f.tokens_for(Scope::Team).access_token;
+    let (on_project, team_wide) = {
+        let other = f.tokens().access_token;
+        (f.grant_of(&other), f.grant_of(&team_token))
+    };
+    let refused = f.revoke_through(&project_token, team_wide);
+    assert!(matches!(refused, Err(OpError::NotFound(_))), "{refused:?}");
+    f.revoke_through(&project_token, on_project).unwrap();
+    let again = f.revoke_through(&project_token, on_project);
+    assert!(matches!(again, Err(OpError::NotFound(_))), "a revoked grant is gone");
+    f.revoke_through(&team_token, team_wide).unwrap();
+    let own = f.grant_of(&project_token);
+    let after = f.revoke_through(&team_token, own);
+    assert!(matches!(after, Err(OpError::NotFound(_))), "a revoked token acts no more: {after:?}");
 }
