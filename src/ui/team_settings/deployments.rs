@@ -4,19 +4,17 @@
 //! outside the deployment.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{Section, TeamSettings};
+use super::{Section, TeamRequest, TeamSettings, Visitor};
 use crate::authz::{Action, ProjectRef, Resource};
 use crate::db::DbConnection;
 use crate::domain::{DeploymentName, DeploymentType, Slug};
-use crate::http::params::Params;
-use crate::http::{AppState, client_ip};
-use crate::ops::{Actor, OpResult, deployments, projects};
+use crate::ops::{OpResult, deployments, projects};
 use crate::ui::pages::{
     Account, Choice, CredentialCreatedPage, DeploymentForm, DeploymentRow, DeploymentsPage, FieldErrors,
 };
-use crate::ui::{ForPage, PageError, render, signed_in, signed_in_form};
+use crate::ui::{PageError, render};
 
 const TYPES: [DeploymentType; 4] =
     [DeploymentType::Prod, DeploymentType::Dev, DeploymentType::Preview, DeploymentType::Custom];
@@ -79,22 +77,13 @@ fn page(
     Ok(DeploymentsPage { account, base: super::section_url(&team.slug, Section::Deployments), nav, rows, form })
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Deployments)?;
-            page(conn, settings, account, &Draft::default(), FieldErrors::default())
+async fn show(team: TeamRequest) -> Result<HttpResponse, PageError> {
+    team.visit()
+        .await?
+        .show(Section::Deployments, |conn, settings, visitor| {
+            page(conn, settings, visitor.account, &Draft::default(), FieldErrors::default())
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 enum Registered {
@@ -106,13 +95,10 @@ enum Registered {
 /// registers the deployment, made by the person.
 fn register(
     conn: &mut DbConnection,
-    actor: &Actor,
-    account: Account,
-    user_id: i64,
-    slug: &Slug,
+    settings: TeamSettings,
+    Visitor { account, user_id, actor, .. }: Visitor,
     draft: Draft,
 ) -> OpResult<Registered> {
-    let settings = TeamSettings::load(conn, user_id, slug, Section::Deployments)?;
     let mut errors = FieldErrors::default();
     let project = match projects::list_in(conn, &settings.team)?.into_iter().find(|p| p.slug == draft.project) {
         Some(p) => {
@@ -135,7 +121,7 @@ fn register(
         return Ok(Registered::Refused(Box::new(page(conn, settings, account, &draft, errors)?)));
     };
     let team = Slug::parse(&settings.team.slug)?;
-    let created = match deployments::create(conn, actor, &team, &project, deployment_type, name.as_ref()) {
+    let created = match deployments::create(conn, &actor, &team, &project, deployment_type, name.as_ref()) {
         Ok(created) => created,
         Err(crate::ops::OpError::Conflict(message)) => {
             errors.add("name", message);
@@ -156,20 +142,13 @@ fn register(
     })))
 }
 
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+async fn create(team: TeamRequest, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let (visit, params) = team.form(payload, 4 * 1024, &[]).await?;
     let field = |name| params.first(name).unwrap_or_default().to_owned();
     let draft = Draft { project: field("project"), deployment_type: field("type"), name: field("name") };
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let registered =
-        state.db(move |conn| register(conn, &actor, account, user_id, &slug, draft)).await.for_page(&req)?;
+    let registered = visit
+        .run(Section::Deployments, move |conn, settings, visitor| register(conn, settings, visitor, draft))
+        .await?;
     Ok(match registered {
         Registered::Deployment(page) => render(StatusCode::OK, &*page),
         Registered::Refused(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &*page),
