@@ -4,6 +4,7 @@
 //! on a page is decided by [`ops::access`] (SPEC §2), never here.
 
 mod apps;
+mod audit;
 mod deploy_keys;
 mod deployments;
 mod members;
@@ -32,6 +33,7 @@ use crate::ops::{self, Actor, OpError, OpResult, teams};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings").get(landing));
     apps::configure(cfg);
+    audit::configure(cfg);
     deploy_keys::configure(cfg);
     deployments::configure(cfg);
     members::configure(cfg);
@@ -56,6 +58,8 @@ pub enum Section {
     Roles,
     /// The team's grants (`ui::grants`), for its admins.
     Authorizations,
+    /// The team's audit log, for those who may read it (`team:update`).
+    Audit,
 }
 
 impl Section {
@@ -68,6 +72,7 @@ impl Section {
             Section::Deployments => "deployments",
             Section::Roles => "roles",
             Section::Authorizations => "authorized-apps",
+            Section::Audit => "audit",
         }
     }
 
@@ -80,6 +85,7 @@ impl Section {
             Section::Deployments => "Deployments",
             Section::Roles => "Roles",
             Section::Authorizations => "Authorizations",
+            Section::Audit => "Audit log",
         }
     }
 }
@@ -115,6 +121,9 @@ impl TeamSettings {
         sections.extend([Section::DeployKeys, Section::Deployments, Section::Roles]);
         if ops::grants::sees_team_grants(conn, team.id, user_id)? {
             sections.push(Section::Authorizations);
+        }
+        if standing.may(Action::TeamUpdate, &team_resource) {
+            sections.push(Section::Audit);
         }
         let tabs = sections
             .into_iter()
