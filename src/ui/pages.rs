@@ -203,6 +203,8 @@ pub struct DeploymentRow {
     pub name: String,
     pub deployment_type: &'static str,
     pub project: String,
+    /// The person may delete it (`deployment:delete`).
+    pub deletable: bool,
 }
 
 /// The form registering a deployment, for people who may in some project.
@@ -219,6 +221,7 @@ pub struct DeploymentsPage {
     pub account: Account,
     pub nav: TeamNav,
     pub base: String,
+    pub notice: Option<String>,
     pub rows: Vec<DeploymentRow>,
     /// `None` when the person may register a deployment nowhere.
     pub form: Option<DeploymentForm>,
