@@ -220,3 +220,41 @@ fn the_audit_page_lists_and_filters_for_admins_and_refuses_developers() {
     assert!(!html.contains(&row("member.remove")) && !html.contains("203.0.113.9"));
     assert_eq!(log.page(&developer, "?since=yesterday").0, 403, "refused before the filter is read");
 }
+
+#[test]
+fn the_use_case_lets_team_update_read_the_log_and_nobody_else() {
+    use portcullis::domain::Slug;
+    use portcullis::ops::audit::{AuditFilter, list};
+    use portcullis::ops::page::PageRequest;
+    use portcullis::ops::{Actor, OpError};
+
+    let log = Log::new();
+    let outsider = log.world.user();
+    let user_id = |email: &str| {
+        use portcullis::db::schema::users;
+        users::table.filter(users::email.eq(email)).select(users::id).first::<i64>(&mut log.world.conn()).unwrap()
+    };
+    let slug = Slug::parse(&log.slug).unwrap();
+    let read = |email: &str| {
+        let actor = Actor::User { id: user_id(email), client_ip: None };
+        list(&mut log.world.conn(), &actor, &slug, &AuditFilter::default(), PageRequest::first())
+    };
+    assert!(!read(&log.admin).unwrap().items.is_empty());
+    assert!(matches!(read(&log.dev), Err(OpError::Forbidden(_))), "developers have no team:update");
+    assert!(matches!(read(&outsider), Err(OpError::NotFound(_))), "a team one is not in does not exist");
+    // A custom role granting team:update may read it.
+    let statements = r#"[{"effect":"allow","actions":["team:update"],"resource":"team"}]"#;
+    log.world.cli(&["admin", "role", "create", "--team", &log.slug, "--name", "auditor", "--statements", statements]);
+    log.world.cli(&[
+        "admin",
+        "member",
+        "set-custom-roles",
+        "--team",
+        &log.slug,
+        "--email",
+        &log.dev,
+        "--role",
+        "auditor",
+    ]);
+    assert!(read(&log.dev).is_ok());
+}
