@@ -3,6 +3,7 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use time::PrimitiveDateTime;
 
 use serde_json::json;
 
@@ -12,7 +13,9 @@ use crate::domain::{
     AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, RoleName, Slug,
     TeamRole,
 };
+use crate::ops::audit::{AuditFilter, AuditKind};
 use crate::ops::deploy_keys::{ExpiresIn, KeyActions, KeyTarget, NewKeyParams};
+use crate::ops::page::PageRequest;
 use crate::ops::{self, Actor, OpError};
 
 #[derive(Debug, Subcommand)]
@@ -29,7 +32,7 @@ pub enum AdminCommand {
     /// Projects: create, update, delete.
     #[command(subcommand)]
     Project(ProjectCommand),
-    /// Deployments: create (prints the admin key once).
+    /// Deployments: create (prints the admin key once), delete.
     #[command(subcommand)]
     Deployment(DeploymentCommand),
     /// OAuth applications.
@@ -44,6 +47,9 @@ pub enum AdminCommand {
     /// Deploy keys for CI: create (prints the key once), list, revoke.
     #[command(subcommand)]
     DeployKey(DeployKeyCommand),
+    /// A team's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +203,35 @@ pub enum DeploymentCommand {
         /// Globally unique name; generated (e.g. happy-otter-123) when omitted.
         #[arg(long, value_parser = DeploymentName::parse)]
         name: Option<DeploymentName>,
+    },
+    /// Delete a deployment and every credential scoped to it: its admin key and deploy keys.
+    Delete {
+        #[arg(value_parser = DeploymentName::parse)]
+        name: DeploymentName,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// A team's audit events, newest first: {"items": [...], "next_cursor": "..." | null}.
+    List {
+        #[arg(long, value_parser = Slug::parse)]
+        team: Slug,
+        /// Only events at or after this RFC 3339 time (e.g. 2026-12-01T09:30:00Z).
+        #[arg(long, value_parser = AuditFilter::instant)]
+        since: Option<PrimitiveDateTime>,
+        /// Only events before this RFC 3339 time.
+        #[arg(long, value_parser = AuditFilter::instant)]
+        until: Option<PrimitiveDateTime>,
+        /// One action (member.remove) or a family (member. or member).
+        #[arg(long, value_parser = AuditKind::parse)]
+        kind: Option<AuditKind>,
+        /// Events per page, 1 to 100 (default 50).
+        #[arg(long)]
+        limit: Option<i64>,
+        /// The next_cursor of the previous page.
+        #[arg(long)]
+        cursor: Option<String>,
     },
 }
 
@@ -403,6 +438,9 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
         AdminCommand::Deployment(DeploymentCommand::Create { team, project, deployment_type, name }) => {
             print(ops::deployments::create(conn, &actor, &team, &project, deployment_type, name.as_ref())?)
         }
+        AdminCommand::Deployment(DeploymentCommand::Delete { name }) => {
+            print(ops::deployments::delete(conn, &actor, &name)?)
+        }
         AdminCommand::App(AppCommand::Create { team, name, redirect_uris, public, token_ttl }) => {
             print(ops::apps::create(
                 conn,
@@ -462,6 +500,11 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
             print(json!({ "deploy_keys": ops::deploy_keys::list(conn, &team, project.as_ref())? }))
         }
         AdminCommand::DeployKey(DeployKeyCommand::Revoke { id }) => print(ops::deploy_keys::revoke(conn, &actor, id)?),
+        AdminCommand::Audit(AuditCommand::List { team, since, until, kind, limit, cursor }) => {
+            let filter = AuditFilter::new(since, until, kind)?;
+            let page = PageRequest::parse(limit, cursor.as_deref())?;
+            print(ops::audit::list(conn, &actor, &team, &filter, page)?)
+        }
     };
     printed.map_err(OpError::Internal)
 }

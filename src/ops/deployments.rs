@@ -2,6 +2,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{self, Actor, Event};
+use super::decisions::ResourceName;
 use super::{OpError, OpResult, access, projects, signing};
 use crate::authz::{Action, DeploymentRef, ProjectRef, Resource};
 use crate::db::models::deployments::{self, NewDeployment};
@@ -76,6 +77,60 @@ pub fn create(
             team: team.slug,
             project: project.slug,
             admin_key,
+        })
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeletedDeploymentOut {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub deployment_type: String,
+    pub team: String,
+    pub project: String,
+    pub deleted: bool,
+    /// Deploy keys of the deployment that were live and ended with it.
+    pub ended_deploy_keys: i64,
+}
+
+/// Deletes a deployment (`deployment:delete` on it, SPEC §2) and with it every credential
+/// scoped to it, in one transaction: its admin key (verified by looking the deployment up, so
+/// it is inactive at once) and its deploy keys (deleted by cascade). The change-log triggers on
+/// `deployments` and `deploy_keys` make every server's verification cache forget them on the
+/// next request (SQLite and PostgreSQL alike). Preview deploy keys of the project are not
+/// scoped to one deployment and stay.
+pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &DeploymentName) -> OpResult<DeletedDeploymentOut> {
+    conn.write_transaction(|conn| {
+        let not_found = || OpError::NotFound(format!("no deployment named {name}"));
+        let resource = access::resource(conn, &ResourceName::Deployment(name.clone())).map_err(|_| not_found())?;
+        access::authorize(conn, actor, Action::DeploymentDelete, &resource)?;
+        let found = deployments::find_in_context_by_name(conn, name.as_str())?.ok_or_else(not_found)?;
+        let deployment = found.deployment;
+        let ended_deploy_keys = deployments::count_live_keys(conn, deployment.id, now())?;
+        deployments::delete(conn, deployment.id)?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "deployment.delete",
+                target_type: "deployment",
+                target_id: deployment.id.to_string(),
+                team_id: Some(found.team_id),
+                details: json!({
+                    "name": deployment.name,
+                    "type": deployment.deployment_type,
+                    "project_id": deployment.project_id,
+                    "ended_deploy_keys": ended_deploy_keys,
+                }),
+            },
+        )?;
+        Ok(DeletedDeploymentOut {
+            name: deployment.name,
+            deployment_type: deployment.deployment_type,
+            team: found.team_slug,
+            project: found.project_slug,
+            deleted: true,
+            ended_deploy_keys,
         })
     })
 }

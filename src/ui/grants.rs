@@ -7,13 +7,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::pages::{Account, GrantRow, GrantsPage};
-use super::team_settings::{Section, TeamSettings};
-use super::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
+use super::team_settings::{Section, TeamRequest};
+use super::{PageError, render, see_other, signed_in, signed_in_form};
 use crate::db::models::grants::GrantListing;
 use crate::domain::Slug;
 use crate::http::{AppState, client_ip};
 use crate::ops::grants::{TeamGrant, TeamGrants};
-use crate::ops::{self, Actor, OpError, OpResult, rfc3339};
+use crate::ops::{self, Actor, OpError, rfc3339};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/settings/authorized-apps").get(mine))
@@ -83,38 +83,26 @@ async fn mine(
     ))
 }
 
-async fn team_grants(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<Notice>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
+async fn team_grants(team: TeamRequest, query: web::Query<Notice>) -> Result<HttpResponse, PageError> {
+    let notice = notice(&query);
     // Nothing to oversee and no such team look the same.
-    let (TeamGrants { team, grants }, settings) = state
-        .db(move |conn| -> OpResult<_> {
-            let found = ops::grants::list_for_team(conn, &actor, &slug)?;
-            Ok((found, TeamSettings::load(conn, user_id, &slug, Section::Authorizations)?))
+    team.visit()
+        .await?
+        .show(Section::Authorizations, move |conn, settings, visitor| {
+            let TeamGrants { team, grants } = ops::grants::list_for_team(conn, &visitor.actor, &visitor.slug)?;
+            Ok(GrantsPage {
+                account: visitor.account,
+                heading: format!("Authorizations on {}", team.name),
+                intro: "Applications that members of this team have authorized, as far as your role covers them. Revoking one ends its access at once.".into(),
+                notice,
+                grants: rows(grants.into_iter().map(|TeamGrant { grant, revocable }| (grant, revocable))),
+                show_user: true,
+                revoke_base: format!("/teams/{}/settings/authorized-apps", team.slug),
+                links: vec![("/settings/authorized-apps".into(), "Your own authorized applications".into())],
+                nav: Some(settings.nav),
+            })
         })
         .await
-        .for_page(&req)?;
-    Ok(render(
-        StatusCode::OK,
-        &GrantsPage {
-            account: Account::from(&user),
-            heading: format!("Authorizations on {}", team.name),
-            intro: "Applications that members of this team have authorized, as far as your role covers them. Revoking one ends its access at once.".into(),
-            notice: notice(&query),
-            grants: rows(grants.into_iter().map(|TeamGrant { grant, revocable }| (grant, revocable))),
-            show_user: true,
-            revoke_base: format!("/teams/{}/settings/authorized-apps", team.slug),
-            links: vec![("/settings/authorized-apps".into(), "Your own authorized applications".into())],
-            nav: Some(settings.nav),
-        },
-    ))
 }
 
 /// Revokes after checking the session and the form's CSRF token; `back` is where to return.

@@ -205,6 +205,8 @@ pub struct DeploymentRow {
     pub name: String,
     pub deployment_type: &'static str,
     pub project: String,
+    /// The person may delete it (`deployment:delete`).
+    pub deletable: bool,
 }
 
 /// The form registering a deployment, for people who may in some project.
@@ -221,9 +223,37 @@ pub struct DeploymentsPage {
     pub account: Account,
     pub nav: TeamNav,
     pub base: String,
+    pub notice: Option<String>,
     pub rows: Vec<DeploymentRow>,
     /// `None` when the person may register a deployment nowhere.
     pub form: Option<DeploymentForm>,
+}
+
+/// The team's audit log (`ui::team_settings::audit`): the filter form as typed, its errors,
+/// one page of events and the link to the older ones.
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditLogPage {
+    pub account: Account,
+    pub nav: TeamNav,
+    pub base: String,
+    pub since: String,
+    pub until: String,
+    pub kind: String,
+    pub errors: FieldErrors,
+    pub rows: Vec<AuditRow>,
+    /// The next page's URL (same filters, the cursor), when there are older events.
+    pub older: Option<String>,
+}
+
+pub struct AuditRow {
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub actor: String,
+    pub action: String,
+    /// `<type> <id>`, e.g. `member 12`.
+    pub target: String,
+    pub client_ip: Option<String>,
 }
 
 /// A new credential, shown this once (a deploy key, a deployment's admin key).

@@ -5,6 +5,7 @@
 mod harness;
 mod world;
 
+mod audit;
 mod authorize;
 mod check;
 mod cli;

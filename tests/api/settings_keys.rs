@@ -363,12 +363,16 @@ fn people_outside_the_team_get_404_everywhere() {
         "roles/ci",
         "roles/ci/delete",
         "authorized-apps",
+        "audit",
         "deploy-keys/1/revoke",
+        &format!("deployments/{}/delete", team.prod),
     ] {
         assert_eq!(stranger.get(url(path)).send().unwrap().status(), 404, "GET {path}");
     }
     let form = [("csrf_token", token.as_str()), ("name", "x"), ("statements", LOGS_ONLY), ("force", "1")];
-    for path in ["deploy-keys", "deployments", "roles", "roles/ci", "roles/ci/delete", "deploy-keys/1/revoke"] {
+    let delete = format!("deployments/{}/delete", team.prod);
+    for path in ["deploy-keys", "deployments", "roles", "roles/ci", "roles/ci/delete", "deploy-keys/1/revoke", &delete]
+    {
         assert_eq!(stranger.post(url(path)).form(&form).send().unwrap().status(), 404, "POST {path}");
     }
     assert_eq!(stranger.get(team.world.url("/teams/no-such-team/settings/roles")).send().unwrap().status(), 404);
@@ -580,4 +584,69 @@ fn the_statements_textarea_takes_line_breaks_but_no_other_control_character() {
     let refused = team.post_role(&browser, "", &[("name", "two\nlines"), ("statements", LOGS_ONLY)]);
     assert_eq!(refused.status(), 400, "other fields stay single-line");
     assert_eq!(team.role_names(), ["typed"]);
+}
+
+#[test]
+fn deleting_a_deployment_ends_its_admin_key_and_deploy_keys_at_once_but_developers_may_not_delete_prod() {
+    let team = Team::new();
+    let created = team.world.cli(&[
+        "admin",
+        "deployment",
+        "create",
+        "--team",
+        &team.slug,
+        "--project",
+        &team.project,
+        "--type",
+        "prod",
+    ]);
+    let (name, admin_key) = (created["name"].as_str().unwrap(), created["admin_key"].as_str().unwrap());
+    let deploy_key = team.world.deploy_key(&["--deployment", name])["key"].as_str().unwrap().to_owned();
+    let preview_key = team.world.deploy_key(&["--team", &team.slug, "--project", &team.project, "--preview"]);
+    let preview_key = preview_key["key"].as_str().unwrap();
+    // Answered twice: the second answer comes from the verification cache.
+    for _ in 0..2 {
+        for key in [admin_key, deploy_key.as_str(), preview_key] {
+            assert!(team.world.is_active(&team.backend, key));
+        }
+    }
+    let url = |tail: &str| team.world.url(&format!("/teams/{}/settings/deployments{tail}", team.slug));
+    let delete = format!("/{name}/delete");
+
+    // A developer has only deployment:view on prod (SPEC §2): no Delete, and a forged post fails.
+    let developer = team.world.login(&team.dev);
+    let html = developer.get(url("")).send().unwrap().text().unwrap();
+    assert!(html.contains(name) && !html.contains(&delete), "no Delete link for a prod deployment");
+    assert!(html.contains(&format!("/{}/delete", team.dev_deployment)), "developers may delete dev deployments");
+    assert_eq!(developer.get(url(&delete)).send().unwrap().status(), 403);
+    let token = csrf(&html);
+    assert_eq!(developer.post(url(&delete)).form(&[("csrf_token", token.as_str())]).send().unwrap().status(), 403);
+    assert!(team.world.is_active(&team.backend, admin_key) && team.world.is_active(&team.backend, &deploy_key));
+
+    let admin = team.world.login(&team.admin);
+    let confirm = admin.get(url(&delete)).send().unwrap();
+    assert_eq!(confirm.status(), 200);
+    let html = confirm.text().unwrap();
+    assert!(html.contains("Delete deployment") && html.contains(name), "{html}");
+    let forged = admin.post(url(&delete)).form(&[("csrf_token", "forged")]).send().unwrap();
+    assert_eq!(forged.status(), 403, "the confirmation is CSRF-protected");
+    let deleted = admin.post(url(&delete)).form(&[("csrf_token", csrf(&html).as_str())]).send().unwrap();
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(location(&deleted), format!("/teams/{}/settings/deployments?deleted=1", team.slug));
+    assert!(!team.world.is_active(&team.backend, admin_key), "the admin key ends with its deployment");
+    assert!(!team.world.is_active(&team.backend, &deploy_key), "so do its deploy keys, cached or not");
+    assert!(team.world.is_active(&team.backend, preview_key), "the project's preview deploy key is not scoped to it");
+    assert!(!admin.get(url("")).send().unwrap().text().unwrap().contains(name));
+    assert_eq!(admin.get(url(&delete)).send().unwrap().status(), 404, "gone");
+
+    let events = team.world.cli(&["admin", "audit", "list", "--team", &team.slug, "--kind", "deployment.delete"]);
+    assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+    assert_eq!(events["items"][0]["details"]["name"], name);
+    assert_eq!(events["items"][0]["details"]["ended_deploy_keys"], 1);
+
+    // The operator's CLI: the same use case.
+    let out = team.world.cli(&["admin", "deployment", "delete", &team.dev_deployment]);
+    assert_eq!((&out["deleted"], &out["name"]), (&json!(true), &json!(team.dev_deployment)));
+    let again = crate::harness::cli(&team.world.db.url, &["admin", "deployment", "delete", &team.dev_deployment]);
+    assert!(again.unwrap_err().contains("no deployment named"));
 }

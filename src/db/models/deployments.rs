@@ -2,7 +2,7 @@ use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
 use crate::db::DbConnection;
-use crate::db::schema::{deployments, projects, teams};
+use crate::db::schema::{deploy_keys, deployments, projects, teams};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = deployments)]
@@ -34,6 +34,22 @@ pub fn create(conn: &mut DbConnection, new: &NewDeployment) -> QueryResult<Deplo
 
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Deployment>> {
     deployments::table.filter(deployments::name.eq(name)).select(Deployment::as_select()).get_result(conn).optional()
+}
+
+/// Deletes a deployment; its deploy keys go with it (`ON DELETE CASCADE`), and the change log
+/// triggers on both tables tell every verification cache.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(deployments::table.find(id)).execute(conn)
+}
+
+/// How many deploy keys of the deployment are live (not revoked, not expired) at `now`.
+pub fn count_live_keys(conn: &mut DbConnection, id: i64, now: PrimitiveDateTime) -> QueryResult<i64> {
+    deploy_keys::table
+        .filter(deploy_keys::deployment_id.eq(id))
+        .filter(deploy_keys::revoked_at.is_null())
+        .filter(deploy_keys::expires_at.is_null().or(deploy_keys::expires_at.gt(now)))
+        .count()
+        .get_result(conn)
 }
 
 /// A deployment with the slugs and ids of its project and team.

@@ -5,20 +5,17 @@
 //! behind a confirmation page.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{Section, TeamSettings};
+use super::{Confirm, Saved, Section, TeamRequest, TeamSettings, Visitor};
 use crate::authz::{Action, Resource};
 use crate::db::DbConnection;
-use crate::domain::{AppName, RedirectUris, Slug};
+use crate::domain::{AppName, RedirectUris};
 use crate::http::params::Params;
-use crate::http::{AppState, client_ip};
 use crate::ops::apps::{self, AppOut, NewAppParams};
-use crate::ops::{Actor, OpError, OpResult, access};
-use crate::ui::pages::{
-    Account, AppEditPage, AppForm, AppRow, AppsPage, ConfirmPage, CredentialCreatedPage, FieldErrors,
-};
-use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form, signed_in_form_with_lines};
+use crate::ops::{OpError, OpResult, access};
+use crate::ui::pages::{Account, AppEditPage, AppForm, AppRow, AppsPage, CredentialCreatedPage, FieldErrors};
+use crate::ui::{PageError, render, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings/apps").get(show).post(register))
@@ -130,29 +127,20 @@ struct Notice {
     saved: Option<String>,
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<Notice>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
+async fn show(team: TeamRequest, query: web::Query<Notice>) -> Result<HttpResponse, PageError> {
     let notice = match (&query.deleted, &query.saved) {
         (Some(_), _) => Some("Application deleted. Every grant it held ended at once.".to_owned()),
         (_, Some(_)) => Some("Application saved.".to_owned()),
         _ => None,
     };
-    let limit = state.settings.policy.unverified_app_team_limit;
-    let page = state
-        .db(move |conn| {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Apps)?;
-            page(conn, limit, settings, account, user_id, Draft::default().form(FieldErrors::default()), notice)
+    let limit = team.state().settings.policy.unverified_app_team_limit;
+    team.visit()
+        .await?
+        .show(Section::Apps, move |conn, settings, visitor| {
+            let form = Draft::default().form(FieldErrors::default());
+            page(conn, limit, settings, visitor.account, visitor.user_id, form, notice)
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 /// The page showing a client secret once (after registration or regeneration).
@@ -183,21 +171,12 @@ enum Registered {
     Refused(Box<AppsPage>),
 }
 
-async fn register(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form_with_lines(&req, &state, payload, FORM_LIMIT, &["redirect_uris"]).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+async fn register(team: TeamRequest, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let limit = team.state().settings.policy.unverified_app_team_limit;
+    let (visit, params) = team.form(payload, FORM_LIMIT, &["redirect_uris"]).await?;
     let draft = Draft::posted(&params);
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let limit = state.settings.policy.unverified_app_team_limit;
-    let registered = state
-        .db(move |conn| -> OpResult<Registered> {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Apps)?;
+    let registered = visit
+        .run(Section::Apps, move |conn, settings, Visitor { account, user_id, actor, slug }| {
             access::require(conn, user_id, Action::OauthAppManage, &Resource::Team { team_id: settings.team.id })?;
             let mut errors = FieldErrors::default();
             let (name, uris, ttl) =
@@ -223,8 +202,7 @@ async fn register(
                 None => Registered::Public(format!("{}/{}", settings.url(Section::Apps), created.client_id)),
             })
         })
-        .await
-        .for_page(&req)?;
+        .await?;
     Ok(match registered {
         Registered::Confidential(page) => render(StatusCode::OK, &*page),
         Registered::Public(location) => see_other(&location),
@@ -232,22 +210,26 @@ async fn register(
     })
 }
 
+/// `/teams/<slug>/settings/apps/<client_id>[/…]`.
+#[derive(serde::Deserialize)]
+struct AppPath {
+    client_id: String,
+}
+
 /// App `client_id` of the team, for someone who may `action` on its apps; another team's app
 /// does not exist here.
 fn app(
     conn: &mut DbConnection,
+    settings: &TeamSettings,
     user_id: i64,
-    slug: &Slug,
     client_id: &str,
     action: Action,
-) -> OpResult<(TeamSettings, AppOut)> {
-    let settings = TeamSettings::load(conn, user_id, slug, Section::Apps)?;
+) -> OpResult<AppOut> {
     access::require(conn, user_id, action, &Resource::Team { team_id: settings.team.id })?;
-    let app = apps::list_in(conn, settings.team.id)?
+    apps::list_in(conn, settings.team.id)?
         .into_iter()
         .find(|a| a.client_id == client_id)
-        .ok_or_else(|| OpError::NotFound("no such application".into()))?;
-    Ok((settings, app))
+        .ok_or_else(|| OpError::NotFound("no such application".into()))
 }
 
 fn edit_page(
@@ -267,95 +249,52 @@ fn edit_page(
     }
 }
 
-async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, client_id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let limit = state.settings.policy.unverified_app_team_limit;
-    let page = state
-        .db(move |conn| -> OpResult<_> {
-            let (settings, app) = app(conn, user_id, &slug, &client_id, Action::OauthAppManage)?;
+async fn edit(team: TeamRequest, path: web::Path<AppPath>) -> Result<HttpResponse, PageError> {
+    let client_id = path.into_inner().client_id;
+    let limit = team.state().settings.policy.unverified_app_team_limit;
+    team.visit()
+        .await?
+        .show(Section::Apps, move |conn, settings, visitor| {
+            let app = app(conn, &settings, visitor.user_id, &client_id, Action::OauthAppManage)?;
             let draft = Draft::of(&app);
-            Ok(edit_page(limit, settings, account, app, &draft, FieldErrors::default()))
+            Ok(edit_page(limit, settings, visitor.account, app, &draft, FieldErrors::default()))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
-async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form_with_lines(&req, &state, payload, FORM_LIMIT, &["redirect_uris"]).await?;
-    let (slug_text, client_id) = path.into_inner();
-    let slug = Slug::parse(&slug_text).map_err(|_| PageError::not_found(&req))?;
+async fn update(team: TeamRequest, path: web::Path<AppPath>, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let client_id = path.into_inner().client_id;
+    let limit = team.state().settings.policy.unverified_app_team_limit;
+    let (visit, params) = team.form(payload, FORM_LIMIT, &["redirect_uris"]).await?;
     let draft = Draft::posted(&params);
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let limit = state.settings.policy.unverified_app_team_limit;
-    let refused = state
-        .db(move |conn| -> OpResult<Option<AppEditPage>> {
-            let (settings, app) = app(conn, user_id, &slug, &client_id, Action::OauthAppManage)?;
+    let saved = visit
+        .run(Section::Apps, move |conn, settings, Visitor { account, user_id, actor, .. }| {
+            let app = app(conn, &settings, user_id, &client_id, Action::OauthAppManage)?;
             let mut errors = FieldErrors::default();
             if let (Some(name), Some(uris)) = (draft.name(&mut errors), draft.redirect_uris(&mut errors)) {
                 match apps::update(conn, &actor, &client_id, Some(&name), Some(&uris)) {
-                    Ok(_) => return Ok(None),
+                    Ok(_) => return Ok(Saved::Done(format!("{}?saved=1", settings.url(Section::Apps)))),
                     Err(OpError::Conflict(message)) => errors.add("name", message),
                     Err(other) => return Err(other),
                 }
             }
-            Ok(Some(edit_page(limit, settings, account, app, &draft, errors)))
+            Ok(Saved::refused(edit_page(limit, settings, account, app, &draft, errors)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(match refused {
-        None => see_other(&format!("{}?saved=1", super::section_url(&slug_text, Section::Apps))),
-        Some(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+        .await?;
+    Ok(saved.respond())
 }
 
-/// The confirmation page of an irreversible step on an app.
-fn confirm(
-    settings: TeamSettings,
-    account: Account,
-    app: &AppOut,
-    step: &str,
-    heading: String,
-    text: String,
-    button: &'static str,
-) -> ConfirmPage {
-    let base = settings.url(Section::Apps);
-    ConfirmPage {
-        heading,
-        paragraphs: vec![text],
-        action: format!("{base}/{}/{step}", app.client_id),
-        button,
-        cancel: format!("{base}/{}", app.client_id),
-        nav: settings.nav,
-        account,
-    }
+/// The confirmation of an irreversible step on an app; Cancel returns to the app's page.
+fn confirm<'a>(app: &'a AppOut, step: &'a str, heading: String, text: String, button: &'static str) -> Confirm<'a> {
+    Confirm { heading, text, item: &app.client_id, step, button, cancel_to_item: true }
 }
 
-async fn confirm_secret(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, client_id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| -> OpResult<ConfirmPage> {
-            let (settings, app) = app(conn, user_id, &slug, &client_id, Action::OauthAppManage)?;
+async fn confirm_secret(team: TeamRequest, path: web::Path<AppPath>) -> Result<HttpResponse, PageError> {
+    let client_id = path.into_inner().client_id;
+    team.visit()
+        .await?
+        .show(Section::Apps, move |conn, settings, visitor| {
+            let app = app(conn, &settings, visitor.user_id, &client_id, Action::OauthAppManage)?;
             if app.public {
                 return Err(OpError::Invalid(format!("{} is a public client: it has no secret", app.name)));
             }
@@ -364,78 +303,63 @@ async fn confirm_secret(
                         exchange codes or refresh tokens until it is configured with the new one, shown once on \
                         the next page. Tokens already issued keep working."
                 .to_owned();
-            Ok(confirm(settings, account, &app, "secret", heading, text, "Regenerate secret"))
+            Ok(settings.confirm(
+                visitor.account,
+                Section::Apps,
+                confirm(&app, "secret", heading, text, "Regenerate secret"),
+            ))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 async fn regenerate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    team: TeamRequest,
+    path: web::Path<AppPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (slug, client_id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let page = state
-        .db(move |conn| -> OpResult<CredentialCreatedPage> {
-            let (settings, app) = app(conn, user_id, &slug, &client_id, Action::OauthAppManage)?;
+    let client_id = path.into_inner().client_id;
+    team.confirmed(payload)
+        .await?
+        .show(Section::Apps, move |conn, settings, Visitor { account, user_id, actor, .. }| {
+            let app = app(conn, &settings, user_id, &client_id, Action::OauthAppManage)?;
             let regenerated = apps::regenerate_secret(conn, &actor, &client_id)?;
             let heading = format!("New client secret for “{}”", app.name);
             Ok(secret_page(settings, account, heading, regenerated.client_id, regenerated.client_secret))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
-async fn confirm_delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, client_id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| -> OpResult<ConfirmPage> {
-            let (settings, app) = app(conn, user_id, &slug, &client_id, Action::OauthAppManage)?;
+async fn confirm_delete(team: TeamRequest, path: web::Path<AppPath>) -> Result<HttpResponse, PageError> {
+    let client_id = path.into_inner().client_id;
+    team.visit()
+        .await?
+        .show(Section::Apps, move |conn, settings, visitor| {
+            let app = app(conn, &settings, visitor.user_id, &client_id, Action::OauthAppManage)?;
             let heading = format!("Delete application “{}”?", app.name);
             let text = format!(
                 "Every grant the application holds ends at once, on every server, for every team that \
                  authorized it ({} now), and its client id stops working. This cannot be undone.",
                 app.teams_using
             );
-            Ok(confirm(settings, account, &app, "delete", heading, text, "Delete application"))
+            Ok(settings.confirm(
+                visitor.account,
+                Section::Apps,
+                confirm(&app, "delete", heading, text, "Delete application"),
+            ))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
-async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (slug_text, client_id) = path.into_inner();
-    let slug = Slug::parse(&slug_text).map_err(|_| PageError::not_found(&req))?;
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    state
-        .db(move |conn| -> OpResult<()> {
-            app(conn, user_id, &slug, &client_id, Action::OauthAppManage)?;
-            apps::delete(conn, &actor, &client_id).map(drop)
+async fn delete(team: TeamRequest, path: web::Path<AppPath>, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let client_id = path.into_inner().client_id;
+    let back = team
+        .confirmed(payload)
+        .await?
+        .run(Section::Apps, move |conn, settings, Visitor { user_id, actor, .. }| {
+            app(conn, &settings, user_id, &client_id, Action::OauthAppManage)?;
+            apps::delete(conn, &actor, &client_id)?;
+            Ok(format!("{}?deleted=1", settings.url(Section::Apps)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(see_other(&format!("{}?deleted=1", super::section_url(&slug_text, Section::Apps))))
+        .await?;
+    Ok(see_other(&back))
 }

@@ -4,22 +4,21 @@
 //! the new key shown once, and revocation behind a confirmation page.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{Section, TeamSettings};
+use super::{Section, TeamRequest, TeamSettings, Visitor};
 use crate::authz::{Action, ProjectRef, Resource, ResourceKind};
 use crate::db::DbConnection;
 use crate::db::models::teams::Team;
 use crate::domain::{DeploymentName, DisplayName, Invalid, RoleName, Slug};
 use crate::http::params::Params;
-use crate::http::{AppState, client_ip};
 use crate::ops::deploy_keys::{self, ExpiresIn, KeyActions, KeyOut, KeyTarget, NewKeyParams};
-use crate::ops::{Actor, OpError, OpResult, access, deployments, projects, roles};
+use crate::ops::{OpError, OpResult, access, deployments, projects, roles};
 use crate::ui::pages::{
     Account, Choice, CredentialCreatedPage, DeployKeyRevokePage, DeployKeysPage, FieldErrors, KeyForm, KeyRow,
     TargetGroup,
 };
-use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
+use crate::ui::{PageError, render, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings/deploy-keys").get(show).post(create))
@@ -209,27 +208,16 @@ struct Notice {
     revoked: Option<String>,
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<Notice>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let account = Account::from(&user);
-    let user_id = user.user.id;
+async fn show(team: TeamRequest, query: web::Query<Notice>) -> Result<HttpResponse, PageError> {
     let notice =
         query.revoked.as_ref().map(|_| "Deploy key revoked. It stopped working immediately, everywhere.".to_owned());
-    let page = state
-        .db(move |conn| {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::DeployKeys)?;
+    team.visit()
+        .await?
+        .show(Section::DeployKeys, move |conn, settings, visitor| {
             let choices = targets(conn, &settings.team)?;
-            page(conn, settings, account, choices, &Draft::blank(), FieldErrors::default(), notice)
+            page(conn, settings, visitor.account, choices, &Draft::blank(), FieldErrors::default(), notice)
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 /// The result of a create form.
@@ -258,13 +246,10 @@ fn expires_in(value: &str) -> Result<Option<ExpiresIn>, Invalid> {
 /// anything else about the form, then validates it and creates the key, made by them.
 fn create_key(
     conn: &mut DbConnection,
-    actor: &Actor,
-    account: Account,
-    user_id: i64,
-    slug: &Slug,
+    settings: TeamSettings,
+    Visitor { account, user_id, actor, slug }: Visitor,
     draft: Draft,
 ) -> OpResult<Created> {
-    let settings = TeamSettings::load(conn, user_id, slug, Section::DeployKeys)?;
     let choices = targets(conn, &settings.team)?;
     let mut errors = FieldErrors::default();
     let target = match choices.iter().position(|c| c.value == draft.target) {
@@ -282,7 +267,7 @@ fn create_key(
     let role = match draft.role.as_str() {
         "" => Some(None),
         name => match RoleName::parse(name) {
-            Ok(role) => match roles::show(conn, slug, &role) {
+            Ok(role) => match roles::show(conn, &slug, &role) {
                 Ok(_) => Some(Some(role)),
                 Err(OpError::NotFound(_)) => {
                     errors.add("role", format!("This team has no role named {role}."));
@@ -302,8 +287,12 @@ fn create_key(
     else {
         return Ok(Created::Refused(Box::new(page(conn, settings, account, choices, &draft, errors, None)?)));
     };
-    let created =
-        deploy_keys::create_as_member(conn, actor, user_id, &NewKeyParams { target, name, actions, role, expires_in })?;
+    let created = deploy_keys::create_as_member(
+        conn,
+        &actor,
+        user_id,
+        &NewKeyParams { target, name, actions, role, expires_in },
+    )?;
     Ok(Created::Key(Box::new(CredentialCreatedPage {
         back: settings.url(Section::DeployKeys),
         back_label: "Back to deploy keys",
@@ -317,83 +306,63 @@ fn create_key(
     })))
 }
 
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form(&req, &state, payload, 16 * 1024).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+async fn create(team: TeamRequest, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let (visit, params) = team.form(payload, 16 * 1024, &[]).await?;
     let draft = Draft::posted(&params);
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let created =
-        state.db(move |conn| create_key(conn, &actor, account, user_id, &slug, draft)).await.for_page(&req)?;
+    let created = visit
+        .run(Section::DeployKeys, move |conn, settings, visitor| create_key(conn, settings, visitor, draft))
+        .await?;
     Ok(match created {
         Created::Key(page) => render(StatusCode::OK, &*page),
         Created::Refused(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &*page),
     })
 }
 
+/// `/teams/<slug>/settings/deploy-keys/<id>/revoke`.
+#[derive(serde::Deserialize)]
+struct KeyPath {
+    id: i64,
+}
+
 /// Key `id` of the team, for someone who may manage it (`deployKey:manage` where it acts):
 /// `NotFound` for another team's key or one they may not even see, `Forbidden` otherwise.
-fn manageable(conn: &mut DbConnection, user_id: i64, slug: &Slug, id: i64) -> OpResult<(TeamSettings, KeyOut)> {
-    let settings = TeamSettings::load(conn, user_id, slug, Section::DeployKeys)?;
+fn manageable(conn: &mut DbConnection, settings: &TeamSettings, user_id: i64, id: i64) -> OpResult<KeyOut> {
     let key = deploy_keys::show(conn, id)?;
     if key.team_id != settings.team.id || !settings.standing.may(Action::DeployKeyView, &project_of(&key)) {
         return Err(OpError::NotFound(format!("no deploy key with id {id}")));
     }
     let acts_on = access::resource(conn, &key.acts_on()?)?;
     access::require(conn, user_id, Action::DeployKeyManage, &acts_on)?;
-    Ok((settings, key))
+    Ok(key)
 }
 
-async fn confirm_revoke(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let page = state
-        .db(move |conn| -> OpResult<_> {
-            let (settings, key) = manageable(conn, user_id, &slug, id)?;
+async fn confirm_revoke(team: TeamRequest, path: web::Path<KeyPath>) -> Result<HttpResponse, PageError> {
+    let id = path.id;
+    team.visit()
+        .await?
+        .show(Section::DeployKeys, move |conn, settings, visitor| {
+            let key = manageable(conn, &settings, visitor.user_id, id)?;
             let revocable = key.is_active();
             Ok(DeployKeyRevokePage {
                 base: settings.url(Section::DeployKeys),
                 nav: settings.nav,
-                account,
+                account: visitor.account,
                 key: row(key, revocable),
             })
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
-async fn revoke(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (slug, id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let back = state
-        .db(move |conn| -> OpResult<_> {
-            let (settings, key) = manageable(conn, user_id, &slug, id)?;
+async fn revoke(team: TeamRequest, path: web::Path<KeyPath>, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let id = path.id;
+    let back = team
+        .confirmed(payload)
+        .await?
+        .run(Section::DeployKeys, move |conn, settings, Visitor { user_id, actor, .. }| {
+            let key = manageable(conn, &settings, user_id, id)?;
             deploy_keys::revoke(conn, &actor, key.id)?;
-            Ok(settings.url(Section::DeployKeys))
+            Ok(format!("{}?revoked=1", settings.url(Section::DeployKeys)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(see_other(&format!("{back}?revoked=1")))
+        .await?;
+    Ok(see_other(&back))
 }

@@ -4,21 +4,18 @@
 //! page (`member:remove`), which revokes every grant the member made in the team. Each change
 //! is the use case the CLI runs (`ops::members`), which also refuses escalation.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{Section, TeamSettings};
+use super::{Confirm, Saved, Section, TeamRequest, TeamSettings, Visitor};
 use crate::authz::{Action, Resource};
 use crate::db::DbConnection;
 use crate::domain::{Email, MemberRole, RoleName, Slug, TeamRole};
-use crate::http::params::Params;
-use crate::http::{AppState, client_ip};
 use crate::ops::members::{self, Membership};
-use crate::ops::{Actor, OpError, OpResult, access, projects, roles};
+use crate::ops::{OpError, OpResult, access, projects, roles};
 use crate::ui::pages::{
-    Account, Choice, ConfirmPage, FieldErrors, MemberEditPage, MemberForm, MemberRow, MembersPage, ProjectAdminRow,
+    Account, Choice, FieldErrors, MemberEditPage, MemberForm, MemberRow, MembersPage, ProjectAdminRow,
 };
-use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
+use crate::ui::{PageError, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings/members").get(show).post(add))
@@ -81,87 +78,57 @@ struct Notice {
     updated: Option<String>,
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<Notice>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
+async fn show(team: TeamRequest, query: web::Query<Notice>) -> Result<HttpResponse, PageError> {
     let notice = match (&query.removed, &query.updated) {
         (Some(_), _) => Some("Member removed. Every application they authorized in this team stopped working.".into()),
         (_, Some(_)) => Some("Member updated. Their tokens follow the change from the next request.".into()),
         _ => None,
     };
-    let page = state
-        .db(move |conn| {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Members)?;
-            page(conn, settings, account, user_id, ("", TeamRole::Developer.as_str()), FieldErrors::default(), notice)
+    team.visit()
+        .await?
+        .show(Section::Members, move |conn, settings, visitor| {
+            let draft = ("", TeamRole::Developer.as_str());
+            page(conn, settings, visitor.account, visitor.user_id, draft, FieldErrors::default(), notice)
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 /// Adds an existing user; an unknown email, a member already in, or a role the person may not
 /// hand out come back next to the fields.
-async fn add(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+async fn add(team: TeamRequest, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let (visit, params) = team.form(payload, 4 * 1024, &[]).await?;
     let (email, role) = (
         params.first("email").unwrap_or_default().trim().to_owned(),
         params.first("role").unwrap_or_default().to_owned(),
     );
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let refused = state
-        .db(move |conn| -> OpResult<Option<MembersPage>> {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Members)?;
+    let saved = visit
+        .run(Section::Members, move |conn, settings, Visitor { account, user_id, actor, slug }| {
             access::require(conn, user_id, Action::MemberInvite, &Resource::Team { team_id: settings.team.id })?;
             let mut errors = FieldErrors::default();
             let parsed_email = Email::parse(&email).map_err(|e| errors.add("email", e.0)).ok();
             let parsed_role = TeamRole::parse(&role).map_err(|e| errors.add("role", e.0)).ok();
             if let (Some(parsed_email), Some(parsed_role)) = (parsed_email, parsed_role) {
                 match members::add(conn, &actor, &slug, &parsed_email, parsed_role) {
-                    Ok(_) => return Ok(None),
+                    Ok(_) => return Ok(Saved::Done(format!("{}?updated=1", settings.url(Section::Members)))),
                     Err(OpError::NotFound(message) | OpError::Conflict(message)) => errors.add("email", message),
                     Err(OpError::Forbidden(message)) => errors.add("role", message),
                     Err(other) => return Err(other),
                 }
             }
-            page(conn, settings, account, user_id, (&email, &role), errors, None).map(Some)
+            page(conn, settings, account, user_id, (&email, &role), errors, None).map(Saved::refused)
         })
-        .await
-        .for_page(&req)?;
-    Ok(match refused {
-        None => see_other(&format!("{}?updated=1", super::section_url(path.as_str(), Section::Members))),
-        Some(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+        .await?;
+    Ok(saved.respond())
 }
 
 /// The member `member_user_id` of the team, for someone who may see members.
-fn member(
-    conn: &mut DbConnection,
-    user_id: i64,
-    slug: &Slug,
-    member_user_id: i64,
-) -> OpResult<(TeamSettings, Membership)> {
-    let settings = TeamSettings::load(conn, user_id, slug, Section::Members)?;
+fn member(conn: &mut DbConnection, settings: &TeamSettings, user_id: i64, member_user_id: i64) -> OpResult<Membership> {
     access::require(conn, user_id, Action::MemberView, &Resource::Team { team_id: settings.team.id })?;
-    let member = members::list(conn, settings.team.id)?
+    members::list(conn, settings.team.id)?
         .into_iter()
         .find(|m| m.user_id == member_user_id)
-        .ok_or_else(|| OpError::NotFound("no such member".into()))?;
-    Ok((settings, member))
+        .ok_or_else(|| OpError::NotFound("no such member".into()))
 }
-
 fn edit_page(
     conn: &mut DbConnection,
     settings: TeamSettings,
@@ -216,43 +183,37 @@ fn edit_page(
     })
 }
 
-async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, member_user_id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| {
-            let (settings, member) = member(conn, user_id, &slug, member_user_id)?;
-            edit_page(conn, settings, account, user_id, &member, FieldErrors::default())
+/// `/teams/<slug>/settings/members/<user_id>[/…]`.
+#[derive(serde::Deserialize)]
+struct MemberPath {
+    user_id: i64,
+}
+
+async fn edit(team: TeamRequest, path: web::Path<MemberPath>) -> Result<HttpResponse, PageError> {
+    let member_user_id = path.user_id;
+    team.visit()
+        .await?
+        .show(Section::Members, move |conn, settings, visitor| {
+            let member = member(conn, &settings, visitor.user_id, member_user_id)?;
+            edit_page(conn, settings, visitor.account, visitor.user_id, &member, FieldErrors::default())
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 /// The role form: `role` is `admin`, `developer` or `custom` (then the `custom_role` boxes
 /// ticked are the member's roles).
 async fn set_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    team: TeamRequest,
+    path: web::Path<MemberPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 8 * 1024).await?;
-    let (slug_text, member_user_id) = path.into_inner();
-    let slug = Slug::parse(&slug_text).map_err(|_| PageError::not_found(&req))?;
+    let (visit, params) = team.form(payload, 8 * 1024, &[]).await?;
+    let member_user_id = path.user_id;
     let role = params.first("role").unwrap_or_default().to_owned();
     let custom: Vec<String> = params.pairs().filter(|(k, _)| *k == "custom_role").map(|(_, v)| v.to_owned()).collect();
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let refused = state
-        .db(move |conn| -> OpResult<Option<MemberEditPage>> {
-            let (settings, member) = member(conn, user_id, &slug, member_user_id)?;
+    let saved = visit
+        .run(Section::Members, move |conn, settings, Visitor { account, user_id, actor, slug }| {
+            let member = member(conn, &settings, user_id, member_user_id)?;
             if member.user_id == user_id {
                 return Err(OpError::Forbidden("you may not change your own role".into()));
             }
@@ -270,105 +231,87 @@ async fn set_role(
             };
             let mut errors = FieldErrors::default();
             match outcome {
-                Ok(()) => return Ok(None),
+                Ok(()) => return Ok(Saved::Done(format!("{}?updated=1", settings.url(Section::Members)))),
                 Err(OpError::Invalid(message) | OpError::Forbidden(message) | OpError::Conflict(message)) => {
                     errors.add("role", message)
                 }
                 Err(other) => return Err(other),
             }
-            edit_page(conn, settings, account, user_id, &member, errors).map(Some)
+            edit_page(conn, settings, account, user_id, &member, errors).map(Saved::refused)
         })
-        .await
-        .for_page(&req)?;
-    Ok(match refused {
-        None => see_other(&format!("{}?updated=1", super::section_url(&slug_text, Section::Members))),
-        Some(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+        .await?;
+    Ok(saved.respond())
 }
 
 /// One project's project-admin flag: `project` and `on` (`true`/`false`).
 async fn set_project_admin(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    team: TeamRequest,
+    path: web::Path<MemberPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (slug_text, member_user_id) = path.into_inner();
-    let slug = Slug::parse(&slug_text).map_err(|_| PageError::not_found(&req))?;
-    let project =
-        Slug::parse(params.first("project").unwrap_or_default()).map_err(|e| PageError::bad_request(&req, e.0))?;
+    let (visit, params) = team.form(payload, 4 * 1024, &[]).await?;
+    let member_user_id = path.user_id;
+    let project = Slug::parse(params.first("project").unwrap_or_default()).map_err(|e| visit.bad_request(e.0))?;
     let on = match params.first("on") {
         Some("true") => true,
         Some("false") => false,
-        _ => return Err(PageError::bad_request(&req, "The form could not be read.")),
+        _ => return Err(visit.bad_request("The form could not be read.")),
     };
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    state
-        .db(move |conn| -> OpResult<()> {
-            let (_, member) = member(conn, user_id, &slug, member_user_id)?;
+    let back = visit
+        .run(Section::Members, move |conn, settings, Visitor { user_id, actor, slug, .. }| {
+            let member = member(conn, &settings, user_id, member_user_id)?;
             if member.user_id == user_id {
                 return Err(OpError::Forbidden("you may not change your own project-admin grants".into()));
             }
-            members::set_project_admin(conn, &actor, &slug, &project, &Email::parse(&member.email)?, on).map(drop)
+            members::set_project_admin(conn, &actor, &slug, &project, &Email::parse(&member.email)?, on)?;
+            Ok(format!("{}/{member_user_id}", settings.url(Section::Members)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(see_other(&format!("{}/{member_user_id}", super::section_url(&slug_text, Section::Members))))
+        .await?;
+    Ok(see_other(&back))
 }
 
-async fn confirm_remove(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, member_user_id) = path.into_inner();
-    let slug = Slug::parse(&slug).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| -> OpResult<ConfirmPage> {
-            let (settings, member) = member(conn, user_id, &slug, member_user_id)?;
-            access::require(conn, user_id, Action::MemberRemove, &Resource::Team { team_id: settings.team.id })?;
-            let base = settings.url(Section::Members);
-            Ok(ConfirmPage {
+async fn confirm_remove(team: TeamRequest, path: web::Path<MemberPath>) -> Result<HttpResponse, PageError> {
+    let member_user_id = path.user_id;
+    team.visit()
+        .await?
+        .show(Section::Members, move |conn, settings, visitor| {
+            let member = member(conn, &settings, visitor.user_id, member_user_id)?;
+            access::require(
+                conn,
+                visitor.user_id,
+                Action::MemberRemove,
+                &Resource::Team { team_id: settings.team.id },
+            )?;
+            let confirm = Confirm {
                 heading: format!("Remove {} from {}?", member.email, settings.team.name),
-                paragraphs: vec![
-                    "They lose access to the team at once, and every application they authorized in it stops \
-                     working on its next request, on every server. Adding them back does not revive those tokens."
-                        .into(),
-                ],
-                action: format!("{base}/{member_user_id}/remove"),
+                text: "They lose access to the team at once, and every application they authorized in it stops \
+                       working on its next request, on every server. Adding them back does not revive those tokens."
+                    .into(),
+                item: &member_user_id.to_string(),
+                step: "remove",
                 button: "Remove member",
-                cancel: base,
-                nav: settings.nav,
-                account,
-            })
+                cancel_to_item: false,
+            };
+            Ok(settings.confirm(visitor.account, Section::Members, confirm))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 async fn remove(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
+    team: TeamRequest,
+    path: web::Path<MemberPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (slug_text, member_user_id) = path.into_inner();
-    let slug = Slug::parse(&slug_text).map_err(|_| PageError::not_found(&req))?;
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    state
-        .db(move |conn| -> OpResult<()> {
-            let (settings, member) = member(conn, user_id, &slug, member_user_id)?;
+    let member_user_id = path.user_id;
+    let back = team
+        .confirmed(payload)
+        .await?
+        .run(Section::Members, move |conn, settings, Visitor { user_id, actor, slug, .. }| {
+            let member = member(conn, &settings, user_id, member_user_id)?;
             access::require(conn, user_id, Action::MemberRemove, &Resource::Team { team_id: settings.team.id })?;
-            members::remove(conn, &actor, &slug, &Email::parse(&member.email)?).map(drop)
+            members::remove(conn, &actor, &slug, &Email::parse(&member.email)?)?;
+            Ok(format!("{}?removed=1", settings.url(Section::Members)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(see_other(&format!("{}?removed=1", super::section_url(&slug_text, Section::Members))))
+        .await?;
+    Ok(see_other(&back))
 }

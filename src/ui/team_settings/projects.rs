@@ -2,19 +2,17 @@
 //! creating one (`project:create`), renaming (`project:update`), and deletion behind a
 //! confirmation page (`project:delete`), which ends every credential scoped to the project.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{Section, TeamSettings};
+use super::{Confirm, Saved, Section, TeamRequest, TeamSettings, Visitor};
 use crate::authz::{Action, ProjectRef, Resource};
 use crate::db::DbConnection;
 use crate::db::models::projects::Project;
 use crate::domain::{DisplayName, Slug};
 use crate::http::params::Params;
-use crate::http::{AppState, client_ip};
-use crate::ops::{Actor, OpError, OpResult, access, projects, rfc3339};
-use crate::ui::pages::{Account, ConfirmPage, FieldErrors, ProjectEditPage, ProjectForm, ProjectRow, ProjectsPage};
-use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form};
+use crate::ops::{OpError, OpResult, access, projects, rfc3339};
+use crate::ui::pages::{Account, FieldErrors, ProjectEditPage, ProjectForm, ProjectRow, ProjectsPage};
+use crate::ui::{PageError, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/teams/{slug}/settings/projects").get(show).post(create))
@@ -80,74 +78,56 @@ struct Notice {
     deleted: Option<String>,
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<Notice>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
+async fn show(team: TeamRequest, query: web::Query<Notice>) -> Result<HttpResponse, PageError> {
     let notice = query.deleted.as_ref().map(|_| "Project deleted, with every credential scoped to it.".to_owned());
-    let page = state
-        .db(move |conn| {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Projects)?;
-            page(conn, settings, account, &Draft::default(), FieldErrors::default(), notice)
+    team.visit()
+        .await?
+        .show(Section::Projects, move |conn, settings, visitor| {
+            page(conn, settings, visitor.account, &Draft::default(), FieldErrors::default(), notice)
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+async fn create(team: TeamRequest, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let (visit, params) = team.form(payload, 4 * 1024, &[]).await?;
     let draft = Draft::posted(&params);
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let refused = state
-        .db(move |conn| -> OpResult<Option<ProjectsPage>> {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Projects)?;
+    let saved = visit
+        .run(Section::Projects, move |conn, settings, Visitor { account, user_id, actor, slug }| {
             access::require(conn, user_id, Action::ProjectCreate, &Resource::Team { team_id: settings.team.id })?;
             let mut errors = FieldErrors::default();
             if let Some((name, project)) = draft.parse(&mut errors) {
                 match projects::create(conn, &actor, &slug, &project, &name) {
-                    Ok(_) => return Ok(None),
+                    Ok(_) => return Ok(Saved::Done(settings.url(Section::Projects))),
                     Err(OpError::Conflict(message)) => errors.add("slug", message),
                     Err(other) => return Err(other),
                 }
             }
-            page(conn, settings, account, &draft, errors, None).map(Some)
+            page(conn, settings, account, &draft, errors, None).map(Saved::refused)
         })
-        .await
-        .for_page(&req)?;
-    Ok(match refused {
-        None => see_other(&super::section_url(path.as_str(), Section::Projects)),
-        Some(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+        .await?;
+    Ok(saved.respond())
+}
+
+/// `/teams/<slug>/settings/projects/<project>[/delete]`.
+#[derive(serde::Deserialize)]
+struct ProjectPath {
+    project: String,
 }
 
 /// Project `project` of the team, for someone who may `action` on it.
 fn project(
     conn: &mut DbConnection,
+    settings: &TeamSettings,
     user_id: i64,
-    team: &Slug,
     project: &str,
     action: Action,
-) -> OpResult<(TeamSettings, Project)> {
-    let settings = TeamSettings::load(conn, user_id, team, Section::Projects)?;
+) -> OpResult<Project> {
     let found = projects::list_in(conn, &settings.team)?
         .into_iter()
         .find(|p| p.slug == project)
         .ok_or_else(|| OpError::NotFound("no such project".into()))?;
     access::require(conn, user_id, action, &resource(settings.team.id, &found))?;
-    Ok((settings, found))
+    Ok(found)
 }
 
 fn edit_page(
@@ -166,110 +146,82 @@ fn edit_page(
     }
 }
 
-async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (team, slug) = path.into_inner();
-    let team = Slug::parse(&team).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| -> OpResult<_> {
-            let (settings, found) = project(conn, user_id, &team, &slug, Action::ProjectUpdate)?;
+async fn edit(team: TeamRequest, path: web::Path<ProjectPath>) -> Result<HttpResponse, PageError> {
+    let slug = path.into_inner().project;
+    team.visit()
+        .await?
+        .show(Section::Projects, move |conn, settings, visitor| {
+            let found = project(conn, &settings, visitor.user_id, &slug, Action::ProjectUpdate)?;
             let draft = Draft { name: found.name.clone(), slug: found.slug.clone() };
-            Ok(edit_page(settings, account, &found, &draft, FieldErrors::default()))
+            Ok(edit_page(settings, visitor.account, &found, &draft, FieldErrors::default()))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 /// Renames a project (name, slug or both); tokens keep working.
 async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    team: TeamRequest,
+    path: web::Path<ProjectPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params): (_, Params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (team_text, slug) = path.into_inner();
-    let team = Slug::parse(&team_text).map_err(|_| PageError::not_found(&req))?;
+    let (visit, params) = team.form(payload, 4 * 1024, &[]).await?;
+    let slug = path.into_inner().project;
     let draft = Draft::posted(&params);
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let refused = state
-        .db(move |conn| -> OpResult<Option<ProjectEditPage>> {
-            let (settings, found) = project(conn, user_id, &team, &slug, Action::ProjectUpdate)?;
+    let saved = visit
+        .run(Section::Projects, move |conn, settings, Visitor { account, user_id, actor, slug: team }| {
+            let found = project(conn, &settings, user_id, &slug, Action::ProjectUpdate)?;
             let mut errors = FieldErrors::default();
             if let Some((name, new_slug)) = draft.parse(&mut errors) {
                 let current = Slug::parse(&found.slug)?;
                 match projects::update(conn, &actor, &team, &current, Some(&new_slug), Some(&name)) {
-                    Ok(_) => return Ok(None),
+                    Ok(_) => return Ok(Saved::Done(settings.url(Section::Projects))),
                     Err(OpError::Conflict(message)) => errors.add("slug", message),
                     Err(other) => return Err(other),
                 }
             }
-            Ok(Some(edit_page(settings, account, &found, &draft, errors)))
+            Ok(Saved::refused(edit_page(settings, account, &found, &draft, errors)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(match refused {
-        None => see_other(&super::section_url(&team_text, Section::Projects)),
-        Some(page) => render(StatusCode::UNPROCESSABLE_ENTITY, &page),
-    })
+        .await?;
+    Ok(saved.respond())
 }
 
-async fn confirm_delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (team, slug) = path.into_inner();
-    let team = Slug::parse(&team).map_err(|_| PageError::not_found(&req))?;
-    let (account, user_id) = (Account::from(&user), user.user.id);
-    let page = state
-        .db(move |conn| -> OpResult<ConfirmPage> {
-            let (settings, found) = project(conn, user_id, &team, &slug, Action::ProjectDelete)?;
-            let base = settings.url(Section::Projects);
-            Ok(ConfirmPage {
+async fn confirm_delete(team: TeamRequest, path: web::Path<ProjectPath>) -> Result<HttpResponse, PageError> {
+    let slug = path.into_inner().project;
+    team.visit()
+        .await?
+        .show(Section::Projects, move |conn, settings, visitor| {
+            let found = project(conn, &settings, visitor.user_id, &slug, Action::ProjectDelete)?;
+            let confirm = Confirm {
                 heading: format!("Delete project {}?", found.name),
-                paragraphs: vec![format!(
+                text: format!(
                     "Project {} is deleted with its deployments, their admin keys, its deploy keys and every \
                      application's access to it, at once and on every server. This cannot be undone.",
                     found.slug
-                )],
-                action: format!("{base}/{}/delete", found.slug),
+                ),
+                item: &found.slug,
+                step: "delete",
                 button: "Delete project",
-                cancel: base,
-                nav: settings.nav,
-                account,
-            })
+                cancel_to_item: false,
+            };
+            Ok(settings.confirm(visitor.account, Section::Projects, confirm))
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    team: TeamRequest,
+    path: web::Path<ProjectPath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, _) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let (team_text, slug) = path.into_inner();
-    let team = Slug::parse(&team_text).map_err(|_| PageError::not_found(&req))?;
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    state
-        .db(move |conn| -> OpResult<()> {
-            let (_, found) = project(conn, user_id, &team, &slug, Action::ProjectDelete)?;
-            projects::delete(conn, &actor, &team, &Slug::parse(&found.slug)?).map(drop)
+    let slug = path.into_inner().project;
+    let back = team
+        .confirmed(payload)
+        .await?
+        .run(Section::Projects, move |conn, settings, Visitor { user_id, actor, slug: team, .. }| {
+            let found = project(conn, &settings, user_id, &slug, Action::ProjectDelete)?;
+            projects::delete(conn, &actor, &team, &Slug::parse(&found.slug)?)?;
+            Ok(format!("{}?deleted=1", settings.url(Section::Projects)))
         })
-        .await
-        .for_page(&req)?;
-    Ok(see_other(&format!("{}?deleted=1", super::section_url(&team_text, Section::Projects))))
+        .await?;
+    Ok(see_other(&back))
 }

@@ -3,16 +3,15 @@
 //! (`customRole:manage`, team admins), with the statements validated as they are saved.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 
-use super::{Section, TeamSettings};
+use super::{Saved, Section, TeamRequest, TeamSettings, Visitor};
 use crate::authz::{Action, Resource};
 use crate::db::DbConnection;
 use crate::domain::{RoleName, Slug};
-use crate::http::{AppState, client_ip};
-use crate::ops::{Actor, OpError, OpResult, access, deploy_keys, roles};
+use crate::ops::{OpError, OpResult, access, deploy_keys, roles};
+use crate::ui::PageError;
 use crate::ui::pages::{Account, FieldErrors, RoleDeletePage, RoleEditPage, RoleForm, RoleRow, RolesPage};
-use crate::ui::{ForPage, PageError, render, see_other, signed_in, signed_in_form, signed_in_form_with_lines};
 
 /// Statements may be long (up to 100 of them).
 const FORM_LIMIT: usize = 64 * 1024;
@@ -66,11 +65,9 @@ fn blank() -> RoleForm {
     RoleForm { name: String::new(), statements: String::new(), errors: FieldErrors::default() }
 }
 
-/// The member's team settings, refused (`Forbidden`) unless they may manage roles.
-fn manager(conn: &mut DbConnection, user_id: i64, slug: &Slug) -> OpResult<TeamSettings> {
-    let settings = TeamSettings::load(conn, user_id, slug, Section::Roles)?;
-    access::require(conn, user_id, Action::CustomRoleManage, &team_resource(&settings))?;
-    Ok(settings)
+/// Refused (`Forbidden`) unless the member may manage roles.
+fn manager(conn: &mut DbConnection, settings: &TeamSettings, user_id: i64) -> OpResult<()> {
+    access::require(conn, user_id, Action::CustomRoleManage, &team_resource(settings))
 }
 
 #[derive(serde::Deserialize)]
@@ -90,38 +87,12 @@ fn notice(query: &Notice) -> Option<String> {
     )
 }
 
-async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    query: web::Query<Notice>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
-    let account = Account::from(&user);
-    let user_id = user.user.id;
+async fn show(team: TeamRequest, query: web::Query<Notice>) -> Result<HttpResponse, PageError> {
     let notice = notice(&query);
-    let page = state
-        .db(move |conn| {
-            let settings = TeamSettings::load(conn, user_id, &slug, Section::Roles)?;
-            page(conn, settings, account, blank(), notice)
-        })
+    team.visit()
+        .await?
+        .show(Section::Roles, move |conn, settings, visitor| page(conn, settings, visitor.account, blank(), notice))
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
-}
-
-/// A form's result: where to go next, or the page again with the reason (and its status).
-enum Saved<P> {
-    Done(String),
-    Refused(StatusCode, Box<P>),
-}
-
-fn respond<P: askama::Template>(saved: Saved<P>) -> HttpResponse {
-    match saved {
-        Saved::Done(location) => see_other(&location),
-        Saved::Refused(status, page) => render(status, &*page),
-    }
 }
 
 /// The posted statements' problem goes next to the textarea; a taken name next to the name.
@@ -136,15 +107,13 @@ fn field_of(error: OpError, errors: &mut FieldErrors) -> OpResult<()> {
 
 fn create_role(
     conn: &mut DbConnection,
-    actor: &Actor,
-    account: Account,
-    user_id: i64,
-    slug: &Slug,
+    settings: TeamSettings,
+    Visitor { account, user_id, actor, slug }: Visitor,
     mut form: RoleForm,
 ) -> OpResult<Saved<RolesPage>> {
-    let settings = manager(conn, user_id, slug)?;
+    manager(conn, &settings, user_id)?;
     match RoleName::parse(form.name.trim()) {
-        Ok(name) => match roles::create(conn, actor, slug, &name, &form.statements) {
+        Ok(name) => match roles::create(conn, &actor, &slug, &name, &form.statements) {
             Ok(_) => return Ok(Saved::Done(format!("{}?done=created", settings.url(Section::Roles)))),
             Err(error) => field_of(error, &mut form.errors)?,
         },
@@ -155,7 +124,7 @@ fn create_role(
             }
         }
     }
-    Ok(Saved::Refused(StatusCode::UNPROCESSABLE_ENTITY, Box::new(page(conn, settings, account, form, None)?)))
+    Ok(Saved::refused(page(conn, settings, account, form, None)?))
 }
 
 fn posted(params: &crate::http::params::Params, name: &str) -> RoleForm {
@@ -166,46 +135,37 @@ fn posted(params: &crate::http::params::Params, name: &str) -> RoleForm {
     }
 }
 
-async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form_with_lines(&req, &state, payload, FORM_LIMIT, &["statements"]).await?;
-    let slug = Slug::parse(&path).map_err(|_| PageError::not_found(&req))?;
+async fn create(team: TeamRequest, payload: web::Payload) -> Result<HttpResponse, PageError> {
+    let (visit, params) = team.form(payload, FORM_LIMIT, &["statements"]).await?;
     let form = posted(&params, params.first("name").unwrap_or_default());
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let saved = state.db(move |conn| create_role(conn, &actor, account, user_id, &slug, form)).await.for_page(&req)?;
-    Ok(respond(saved))
+    let saved =
+        visit.run(Section::Roles, move |conn, settings, visitor| create_role(conn, settings, visitor, form)).await?;
+    Ok(saved.respond())
 }
 
 /// `/teams/<slug>/settings/roles/<name>[/delete]`: an unparsable name names nothing.
-fn role_path(req: &HttpRequest, path: (String, String)) -> Result<(Slug, RoleName), PageError> {
-    let slug = Slug::parse(&path.0).map_err(|_| PageError::not_found(req))?;
-    let name = RoleName::parse(&path.1).map_err(|_| PageError::not_found(req))?;
-    Ok((slug, name))
+#[derive(serde::Deserialize)]
+struct RolePath {
+    name: String,
 }
 
-async fn edit(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, name) = role_path(&req, path.into_inner())?;
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let page = state
-        .db(move |conn| -> OpResult<_> {
-            let settings = manager(conn, user_id, &slug)?;
-            let role = roles::show(conn, &slug, &name)?;
+impl RolePath {
+    fn parse(&self) -> Result<RoleName, OpError> {
+        RoleName::parse(&self.name).map_err(|_| OpError::NotFound("no such role".into()))
+    }
+}
+
+async fn edit(team: TeamRequest, path: web::Path<RolePath>) -> Result<HttpResponse, PageError> {
+    team.visit()
+        .await?
+        .show(Section::Roles, move |conn, settings, visitor| {
+            let name = path.parse()?;
+            manager(conn, &settings, visitor.user_id)?;
+            let role = roles::show(conn, &visitor.slug, &name)?;
             Ok(RoleEditPage {
                 base: settings.url(Section::Roles),
                 nav: settings.nav,
-                account,
+                account: visitor.account,
                 form: RoleForm {
                     name: role.name,
                     statements: pretty(&role.statements),
@@ -214,43 +174,36 @@ async fn edit(
             })
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 fn update_role(
     conn: &mut DbConnection,
-    actor: &Actor,
-    account: Account,
-    user_id: i64,
-    (slug, name): (Slug, RoleName),
+    settings: TeamSettings,
+    Visitor { account, user_id, actor, slug }: Visitor,
+    name: &RoleName,
     mut form: RoleForm,
 ) -> OpResult<Saved<RoleEditPage>> {
-    let settings = manager(conn, user_id, &slug)?;
-    match roles::update(conn, actor, &slug, &name, &form.statements) {
+    manager(conn, &settings, user_id)?;
+    match roles::update(conn, &actor, &slug, name, &form.statements) {
         Ok(_) => Ok(Saved::Done(format!("{}?done=updated", settings.url(Section::Roles)))),
         Err(error) => {
             field_of(error, &mut form.errors)?;
-            let page = RoleEditPage { base: settings.url(Section::Roles), nav: settings.nav, account, form };
-            Ok(Saved::Refused(StatusCode::UNPROCESSABLE_ENTITY, Box::new(page)))
+            Ok(Saved::refused(RoleEditPage { base: settings.url(Section::Roles), nav: settings.nav, account, form }))
         }
     }
 }
 
 async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    team: TeamRequest,
+    path: web::Path<RolePath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form_with_lines(&req, &state, payload, FORM_LIMIT, &["statements"]).await?;
-    let role = role_path(&req, path.into_inner())?;
-    let form = posted(&params, role.1.as_str());
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let saved = state.db(move |conn| update_role(conn, &actor, account, user_id, role, form)).await.for_page(&req)?;
-    Ok(respond(saved))
+    let (visit, params) = team.form(payload, FORM_LIMIT, &["statements"]).await?;
+    let form = posted(&params, &path.name);
+    let saved = visit
+        .run(Section::Roles, move |conn, settings, visitor| update_role(conn, settings, visitor, &path.parse()?, form))
+        .await?;
+    Ok(saved.respond())
 }
 
 /// The confirmation page: whom deleting the role takes it from.
@@ -279,23 +232,15 @@ fn delete_page(
     })
 }
 
-async fn confirm_delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, PageError> {
-    let user = signed_in(&req, &state).await?;
-    let (slug, name) = role_path(&req, path.into_inner())?;
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let page = state
-        .db(move |conn| {
-            let settings = manager(conn, user_id, &slug)?;
-            delete_page(conn, settings, account, &slug, &name, None)
+async fn confirm_delete(team: TeamRequest, path: web::Path<RolePath>) -> Result<HttpResponse, PageError> {
+    team.visit()
+        .await?
+        .show(Section::Roles, move |conn, settings, visitor| {
+            let name = path.parse()?;
+            manager(conn, &settings, visitor.user_id)?;
+            delete_page(conn, settings, visitor.account, &visitor.slug, &name, None)
         })
         .await
-        .for_page(&req)?;
-    Ok(render(StatusCode::OK, &page))
 }
 
 /// Deletes the role; `force` (the confirmation listed holders) takes it from them too. A role
@@ -303,18 +248,17 @@ async fn confirm_delete(
 /// again with them.
 fn delete_role(
     conn: &mut DbConnection,
-    actor: &Actor,
-    account: Account,
-    user_id: i64,
-    (slug, name): (Slug, RoleName),
+    settings: TeamSettings,
+    Visitor { account, user_id, actor, slug }: Visitor,
+    name: &RoleName,
     force: bool,
 ) -> OpResult<Saved<RoleDeletePage>> {
-    let settings = manager(conn, user_id, &slug)?;
-    match roles::delete(conn, actor, &slug, &name, force) {
+    manager(conn, &settings, user_id)?;
+    match roles::delete(conn, &actor, &slug, name, force) {
         Ok(_) => Ok(Saved::Done(format!("{}?done=deleted", settings.url(Section::Roles)))),
         Err(OpError::Conflict(_)) => {
             let error = Some("The role is now in use. Check whom it will be taken from and confirm again.".into());
-            let page = delete_page(conn, settings, account, &slug, &name, error)?;
+            let page = delete_page(conn, settings, account, &slug, name, error)?;
             Ok(Saved::Refused(StatusCode::CONFLICT, Box::new(page)))
         }
         Err(other) => Err(other),
@@ -322,17 +266,14 @@ fn delete_role(
 }
 
 async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    path: web::Path<(String, String)>,
+    team: TeamRequest,
+    path: web::Path<RolePath>,
     payload: web::Payload,
 ) -> Result<HttpResponse, PageError> {
-    let (user, params) = signed_in_form(&req, &state, payload, 4 * 1024).await?;
-    let role = role_path(&req, path.into_inner())?;
+    let (visit, params) = team.form(payload, 4 * 1024, &[]).await?;
     let force = params.first("force") == Some("1");
-    let account = Account::from(&user);
-    let user_id = user.user.id;
-    let actor = Actor::User { id: user_id, client_ip: client_ip(&req) };
-    let saved = state.db(move |conn| delete_role(conn, &actor, account, user_id, role, force)).await.for_page(&req)?;
-    Ok(respond(saved))
+    let saved = visit
+        .run(Section::Roles, move |conn, settings, visitor| delete_role(conn, settings, visitor, &path.parse()?, force))
+        .await?;
+    Ok(saved.respond())
 }
