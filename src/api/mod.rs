@@ -11,6 +11,7 @@ mod caller;
 mod check;
 mod deploy_keys;
 pub mod error;
+mod grants;
 mod health;
 mod input;
 mod members;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     projects::configure(cfg);
     apps::configure(cfg);
     roles::configure(cfg);
+    grants::configure(cfg);
     openapi::configure(cfg);
 }
 

@@ -10,7 +10,7 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{apps, check, deploy_keys, members, projects, roles, teams, token_details};
+use super::{apps, check, deploy_keys, grants, members, projects, roles, teams, token_details};
 use crate::authz::Action;
 
 #[derive(OpenApi)]
@@ -44,6 +44,7 @@ use crate::authz::Action;
         projects::delete,
         projects::list_deployments,
         projects::create_deployment,
+        projects::delete_deployment,
         apps::list,
         apps::create,
         apps::show,
@@ -55,6 +56,10 @@ use crate::authz::Action;
         roles::show,
         roles::replace,
         roles::delete,
+        grants::mine,
+        grants::on_team,
+        grants::revoke,
+        grants::audit_log,
     ),
     modifiers(&SecuritySchemes),
 )]
@@ -128,6 +133,11 @@ mod tests {
             ("/v1/teams/{team}/projects/{project}", "delete", "deleteProject"),
             ("/v1/teams/{team}/projects/{project}/deployments", "get", "listDeployments"),
             ("/v1/teams/{team}/projects/{project}/deployments", "post", "createDeployment"),
+            ("/v1/deployments/{name}", "delete", "deleteDeployment"),
+            ("/v1/me/grants", "get", "listMyGrants"),
+            ("/v1/teams/{team}/grants", "get", "listTeamGrants"),
+            ("/v1/grants/{id}", "delete", "revokeGrant"),
+            ("/v1/teams/{team}/audit", "get", "listAuditEvents"),
             ("/v1/teams/{team}/apps", "get", "listApps"),
             ("/v1/teams/{team}/apps", "post", "createApp"),
             ("/v1/teams/{team}/apps/{client_id}", "get", "getApp"),

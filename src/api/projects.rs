@@ -4,7 +4,9 @@
 //! - `GET`/`PATCH`/`DELETE /v1/teams/{team}/projects/{project}` (`project:view`,
 //!   `project:update`, `project:delete`; deletion ends every credential scoped to it);
 //! - `GET`/`POST /v1/teams/{team}/projects/{project}/deployments` (`deployment:view` per
-//!   deployment / `deployment:create`; the new deployment's admin key is shown once).
+//!   deployment / `deployment:create`; the new deployment's admin key is shown once);
+//! - `DELETE /v1/deployments/{name}` (`deployment:delete`; its admin key and deploy keys end
+//!   with it).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -17,7 +19,7 @@ use super::{ApiError, no_store};
 use crate::authz::{Action, DeploymentRef, ProjectRef, Resource};
 use crate::domain::{DeploymentName, DeploymentType, DisplayName, Slug};
 use crate::http::AppState;
-use crate::ops::deployments::{self, CreatedDeploymentOut, DeploymentOut};
+use crate::ops::deployments::{self, CreatedDeploymentOut, DeletedDeploymentOut, DeploymentOut};
 use crate::ops::page::Page;
 use crate::ops::projects::{self, DeletedProjectOut, ProjectOut};
 use crate::ops::{OpError, OpResult, access};
@@ -29,7 +31,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::resource("/v1/teams/{team}/projects/{project}/deployments")
                 .get(list_deployments)
                 .post(create_deployment),
-        );
+        )
+        .service(web::resource("/v1/deployments/{name}").delete(delete_deployment));
 }
 
 #[utoipa::path(
@@ -333,4 +336,29 @@ pub(super) async fn create_deployment(
         .db(move |conn| deployments::create(conn, &actor, &team, &project, deployment_type, name.as_ref()))
         .await??;
     Ok(no_store(HttpResponse::Created()).json(out))
+}
+
+#[utoipa::path(
+    delete,
+    path = "/v1/deployments/{name}",
+    operation_id = "deleteDeployment",
+    tag = "deployments",
+    params(("name" = String, Path, description = "The deployment's name")),
+    responses(
+        (status = 200, description = "Deleted; its admin key and deploy keys no longer work", body = DeletedDeploymentOut),
+        (status = 401, description = "No session and no credential", body = ErrorBody),
+        (status = 403, description = "The caller may not delete it", body = ErrorBody),
+        (status = 404, description = "No such deployment (or not the caller's)", body = ErrorBody),
+    ),
+    security(("session" = []), ("bearer" = [])),
+)]
+pub(super) async fn delete_deployment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(&req, &state).await?;
+    let name = DeploymentName::parse(&path).map_err(|_| ApiError::NotFound("no such deployment".into()))?;
+    let out = state.db(move |conn| deployments::delete(conn, &actor, &name)).await??;
+    Ok(no_store(HttpResponse::Ok()).json(out))
 }

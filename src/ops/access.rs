@@ -138,7 +138,7 @@ pub fn authorize(conn: &mut DbConnection, actor: &Actor, action: Action, resourc
 /// operator. `NotFound` for a team that does not exist and for one the actor is outside of
 /// alike, and before anything inside it is looked up, so nothing about it leaks.
 pub fn visible_team(conn: &mut DbConnection, actor: &Actor, slug: &Slug) -> OpResult<Team> {
-    let not_found = || OpError::NotFound(format!("no team with slug {slug}"));
+    let not_found = || OpError::NotFound("no such team".into());
     let team = teams::find_by_slug(conn, slug.as_str())?.ok_or_else(not_found)?;
     let inside = match actor {
         Actor::Cli | Actor::System => true,

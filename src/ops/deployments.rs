@@ -81,7 +81,7 @@ pub fn create(
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeletedDeploymentOut {
     pub name: String,
     #[serde(rename = "type")]

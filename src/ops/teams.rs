@@ -23,7 +23,8 @@ impl From<&teams::Team> for TeamOut {
 }
 
 pub(crate) fn require(conn: &mut DbConnection, slug: &Slug) -> OpResult<teams::Team> {
-    teams::find_by_slug(conn, slug.as_str())?.ok_or_else(|| OpError::NotFound(format!("no team with slug {slug}")))
+    // The same words as for a team the caller is outside of (`access`), so that none leaks.
+    teams::find_by_slug(conn, slug.as_str())?.ok_or_else(|| OpError::NotFound("no such team".into()))
 }
 
 /// The teams `user_id` belongs to (by slug), with the user's role in each.

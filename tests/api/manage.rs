@@ -501,3 +501,92 @@ fn roles_through_the_api() {
     assert_eq!(ok(admin.get(&t.path("/roles")), 200)["items"], json!([]));
     assert_eq!(error(admin.get(&t.path("/roles/viewer")), 404), "not_found");
 }
+
+#[test]
+fn grants_through_the_api_own_and_on_the_team_and_revocation_is_live() {
+    let t = Team::new();
+    let dev_token = t.project_token(&t.dev);
+    let admin_token = t.project_token(&t.admin);
+    let dev = Session::new(&t.world, &t.dev);
+    let admin = Session::new(&t.world, &t.admin);
+
+    let mine = ok(dev.get("/v1/me/grants"), 200);
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["user_email"], t.dev.as_str());
+    assert_eq!(error(dev_token.get("/v1/me/grants"), 403), "forbidden", "a token does not list its user's grants");
+
+    let on_team = ok(admin.get(&t.path("/grants")), 200);
+    assert_eq!(on_team["items"].as_array().unwrap().len(), 2);
+    assert!(on_team["items"].as_array().unwrap().iter().all(|g| g["revocable"] == true));
+    assert_eq!(error(dev.get(&t.path("/grants")), 404), "not_found", "a developer oversees no one's grants");
+
+    let admin_grant =
+        on_team["items"].as_array().unwrap().iter().find(|g| g["user_email"] == t.admin.as_str()).unwrap();
+    let admin_grant = admin_grant["id"].as_i64().unwrap();
+    let refused = dev.send(Method::DELETE, &format!("/v1/grants/{admin_grant}"), None);
+    assert_eq!(error(refused, 404), "not_found", "a developer cannot revoke another's grant");
+    assert!(t.world.is_active(&t.backend, &admin_token.token));
+
+    let dev_grant = mine["items"][0]["id"].as_i64().unwrap();
+    ok(dev.send(Method::DELETE, &format!("/v1/grants/{dev_grant}"), None), 200);
+    assert!(!t.world.is_active(&t.backend, &dev_token.token), "revoking one's own grant is live");
+    ok(admin.send(Method::DELETE, &format!("/v1/grants/{admin_grant}"), None), 200);
+    assert!(!t.world.is_active(&t.backend, &admin_token.token));
+    assert_eq!(error(admin.send(Method::DELETE, &format!("/v1/grants/{admin_grant}"), None), 404), "not_found");
+    assert_eq!(error(admin.send(Method::DELETE, "/v1/grants/not-a-number", None), 404), "not_found");
+}
+
+#[test]
+fn the_audit_log_through_the_api_by_time_and_kind() {
+    let t = Team::new();
+    let admin = Session::new(&t.world, &t.admin);
+    for n in 0..3 {
+        ok(admin.send(Method::POST, &t.path("/projects"), Some(json!({ "slug": format!("audited-{n}") }))), 201);
+    }
+    let dev_id = t.user_id(&t.dev);
+    ok(admin.send(Method::DELETE, &t.path(&format!("/members/{dev_id}")), None), 200);
+
+    let all = ok(admin.get(&t.path("/audit")), 200);
+    let actions: Vec<&str> = all["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions[0], "member.remove", "newest first: {actions:?}");
+    let by_api: Vec<&Value> =
+        all["items"].as_array().unwrap().iter().filter(|e| e["action"] == "project.create").collect();
+    assert!(by_api.iter().take(3).all(|e| e["actor"].as_str().unwrap().starts_with("user:")));
+
+    let projects = ok(admin.get(&t.path("/audit?kind=project.&limit=2")), 200);
+    assert_eq!(projects["items"].as_array().unwrap().len(), 2);
+    assert!(projects["items"].as_array().unwrap().iter().all(|e| e["action"] == "project.create"));
+    let next = projects["next_cursor"].as_str().expect("more project events");
+    let older = ok(admin.get(&t.path(&format!("/audit?kind=project.&limit=2&cursor={next}"))), 200);
+    assert!(older["items"].as_array().unwrap().iter().all(|e| e["action"] == "project.create"));
+    assert!(older["items"][0]["id"].as_i64() < projects["items"][1]["id"].as_i64());
+
+    let future = ok(admin.get(&t.path("/audit?since=2999-01-01T00:00:00Z")), 200);
+    assert_eq!(future["items"], json!([]));
+    let past = ok(admin.get(&t.path("/audit?until=2000-01-01T00:00:00%2B02:00")), 200);
+    assert_eq!(past["items"], json!([]));
+    for bad in ["?since=yesterday", "?kind=NOT%20A%20KIND", "?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"] {
+        assert_eq!(error(admin.get(&t.path(&format!("/audit{bad}"))), 400), "bad_request", "{bad}");
+    }
+    let developer = t.world.user();
+    t.world.member(&t.slug, &developer, "developer");
+    assert_eq!(error(Session::new(&t.world, &developer).get(&t.path("/audit")), 403), "forbidden");
+    assert_eq!(error(t.project_token(&t.admin).get(&t.path("/audit")), 403), "forbidden");
+}
+
+#[test]
+fn deleting_a_deployment_through_the_api_ends_its_keys() {
+    let t = Team::new();
+    let admin = Session::new(&t.world, &t.admin);
+    let dev = Session::new(&t.world, &t.dev);
+    let prod = t.world.deployment(&t.slug, &t.project, "prod");
+    let key = t.world.deploy_key(&["--deployment", &prod])["key"].as_str().unwrap().to_owned();
+    assert!(t.world.is_active(&t.backend, &key));
+    assert_eq!(error(dev.send(Method::DELETE, &format!("/v1/deployments/{prod}"), None), 403), "forbidden");
+    let outsider = Session::new(&t.world, &t.world.user());
+    assert_eq!(error(outsider.send(Method::DELETE, &format!("/v1/deployments/{prod}"), None), 404), "not_found");
+    let deleted = ok(admin.send(Method::DELETE, &format!("/v1/deployments/{prod}"), None), 200);
+    assert_eq!(deleted["ended_deploy_keys"], 1);
+    assert!(!t.world.is_active(&t.backend, &key), "its deploy key ends at once");
+    assert_eq!(error(admin.send(Method::DELETE, &format!("/v1/deployments/{prod}"), None), 404), "not_found");
+}
