@@ -49,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 200, description = "The projects the caller may view, by id", body = Page<ProjectOut>),
         (status = 400, description = "Bad limit or cursor", body = ErrorBody),
         (status = 401, description = "No session and no credential", body = ErrorBody),
+        (status = 403, description = "A credential that does not manage teams", body = ErrorBody),
         (status = 404, description = "No such team", body = ErrorBody),
     ),
     security(("session" = []), ("bearer" = [])),

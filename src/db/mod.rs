@@ -55,19 +55,37 @@ impl DbConnection {
             DbConnection::Sqlite(conn) => AnsiTransactionManager::begin_transaction_sql(conn, "BEGIN IMMEDIATE")?,
             DbConnection::Pg(conn) => AnsiTransactionManager::begin_transaction(conn)?,
         }
-        match f(self) {
-            Ok(value) => {
-                <DbConnection as Connection>::TransactionManager::commit_transaction(self)?;
-                Ok(value)
-            }
+        AFTER_COMMIT.with_borrow_mut(Vec::clear);
+        let outcome = match f(self) {
+            Ok(value) => <DbConnection as Connection>::TransactionManager::commit_transaction(self)
+                .map(|()| value)
+                .map_err(E::from),
             Err(error) => {
                 // The caller's error is the one worth reporting; a failed rollback leaves the
                 // connection marked broken and r2d2 discards it.
                 let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(self);
                 Err(error)
             }
+        };
+        let pending = AFTER_COMMIT.with_borrow_mut(std::mem::take);
+        if outcome.is_ok() {
+            pending.into_iter().for_each(|run| run());
         }
+        outcome
     }
+}
+
+thread_local! {
+    /// What the write transaction running on this thread does once it has committed.
+    static AFTER_COMMIT: std::cell::RefCell<Vec<Box<dyn FnOnce()>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `run` once the [`DbConnection::write_transaction`] in progress on this thread has
+/// committed, and never if it rolls back: for what must count only what really happened (the
+/// metrics of credentials issued and revoked). Outside a write transaction it is dropped at the
+/// start of the next one, so call it only inside one.
+pub fn after_commit(run: impl FnOnce() + 'static) {
+    AFTER_COMMIT.with_borrow_mut(|pending| pending.push(Box::new(run)));
 }
 
 /// Current time in UTC, as stored in every timestamp column.

@@ -4,7 +4,8 @@ use serde_json::json;
 use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, access};
 use crate::authz::{Action, Resource};
-use crate::db::models::{apps, grants};
+use crate::db::models::apps;
+use crate::db::models::grants::Ending;
 use crate::db::{DbConnection, now};
 use crate::domain::{AppName, RedirectUri, RedirectUris, Slug};
 use crate::tokens::secret::generate_hex_id;
@@ -282,7 +283,7 @@ pub struct DeletedAppOut {
 pub fn delete(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResult<DeletedAppOut> {
     conn.write_transaction(|conn| {
         let app = require_manageable(conn, actor, client_id)?;
-        let revoked_grants = grants::count_live_for_app(conn, app.id)?;
+        let revoked_grants = super::grants::ending(conn, Ending::App(app.id))?;
         apps::delete(conn, app.id)?;
         audit::record(
             conn,

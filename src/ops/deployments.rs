@@ -6,8 +6,9 @@ use super::decisions::ResourceName;
 use super::{OpError, OpResult, access, projects, signing};
 use crate::authz::{Action, DeploymentRef, ProjectRef, Resource};
 use crate::db::models::deployments::{self, NewDeployment};
-use crate::db::{DbConnection, now};
+use crate::db::{DbConnection, after_commit, now};
 use crate::domain::{DeploymentName, DeploymentType, Slug};
+use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::{SecretHash, admin_key};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -107,6 +108,8 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, name: &DeploymentName) -> 
         let found = deployments::find_in_context_by_name(conn, name.as_str())?.ok_or_else(not_found)?;
         let deployment = found.deployment;
         let ended_deploy_keys = deployments::count_live_keys(conn, deployment.id, now())?;
+        let counted = u64::try_from(ended_deploy_keys).unwrap_or_default();
+        after_commit(move || metrics::revoked(TokenKind::DeployKey, counted));
         deployments::delete(conn, deployment.id)?;
         audit::record(
             conn,

@@ -7,6 +7,7 @@ use super::audit::{self, Actor, Event};
 use super::users::require_by_email;
 use super::{OpError, OpResult, access, projects, teams};
 use crate::authz::Action;
+use crate::db::models::grants::Ending;
 use crate::db::models::{grants, members, projects as project_rows, roles};
 use crate::db::{DbConnection, now};
 use crate::domain::{Email, MemberRole, RoleName, Slug, TeamRole};
@@ -239,6 +240,7 @@ pub fn remove(conn: &mut DbConnection, actor: &Actor, team: &Slug, email: &Email
             return Err(OpError::NotFound(format!("{email} is not a member of team {}", team.slug)));
         }
         let now = now();
+        super::grants::ending(conn, Ending::Member { team_id: team.id, user_id })?;
         let revoked_grants = grants::revoke_for_member(conn, team.id, user_id, "member_removed", now)?;
         members::delete(conn, member.id)?;
         audit::record(

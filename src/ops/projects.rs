@@ -4,8 +4,9 @@ use serde_json::json;
 use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, access, conflict_as, rfc3339};
 use crate::authz::{Action, ProjectRef, Resource};
+use crate::db::models::grants::Ending;
+use crate::db::models::projects;
 use crate::db::models::teams::Team;
-use crate::db::models::{grants, projects};
 use crate::db::{DbConnection, now};
 use crate::domain::{DisplayName, Slug};
 
@@ -133,7 +134,7 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, team: &Slug, slug: &Slug) 
         let team = access::visible_team(conn, actor, team)?;
         let project = require_in(conn, &team, slug)?;
         access::authorize(conn, actor, Action::ProjectDelete, &resource(&team, &project))?;
-        let revoked_grants = grants::count_live_for_project(conn, project.id)?;
+        let revoked_grants = super::grants::ending(conn, Ending::Project(project.id))?;
         projects::delete(conn, project.id)?;
         audit::record(
             conn,

@@ -3,6 +3,7 @@ use serde_json::json;
 
 use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, conflict_as, rfc3339};
+use crate::db::models::grants::Ending;
 use crate::db::models::{grants, members, sessions, users};
 use crate::db::{DbConnection, now};
 use crate::domain::{DisplayName, Email, Password};
@@ -85,6 +86,7 @@ pub fn disable(conn: &mut DbConnection, actor: &Actor, email: &Email) -> OpResul
         let now = now();
         users::disable(conn, user.id, now)?;
         members::lock_all_for_user(conn, user.id)?;
+        super::grants::ending(conn, Ending::User(user.id))?;
         let revoked_grants = grants::revoke_for_user(conn, user.id, "user_disabled", now)?;
         sessions::delete_for_user(conn, user.id)?;
         audit::record(

@@ -352,7 +352,7 @@ def test_every_team_settings_page_passes_axe_fits_a_phone_and_tabs_to_the_tab_ba
     assert_accessible(browser, "authorized applications")
 
     browser.get(f"{settings}/members")
-    tabs = ["members", "projects", "apps", "deploy-keys", "deployments", "roles", "authorized-apps"]
+    tabs = ["members", "projects", "apps", "deploy-keys", "deployments", "roles", "authorized-apps", "audit"]
     offered = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav.tabs a")]
     assert offered == [f"{settings}/{tab}" for tab in tabs], f"the tab bar offers {offered}"
     member_links = [a.get_attribute("href") for a in browser.find_elements(
@@ -368,6 +368,7 @@ def test_every_team_settings_page_passes_axe_fits_a_phone_and_tabs_to_the_tab_ba
         f"{settings}/projects/{workspace.project}/delete",
         f"{settings}/roles/viewer",
         f"{settings}/roles/viewer/delete",
+        f"{settings}/deployments/{deployment}/delete",
     ]
     problems = []
     for page in pages:

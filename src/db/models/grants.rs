@@ -92,17 +92,33 @@ pub fn revoke_for_user(
         .execute(conn)
 }
 
-/// Live grants that end with a project or an app (counted before the cascade deletes them).
-pub fn count_live_for_project(conn: &mut DbConnection, project_id: i64) -> QueryResult<i64> {
-    grants::table
-        .filter(grants::project_id.eq(project_id))
-        .filter(grants::revoked_at.is_null())
-        .count()
-        .get_result(conn)
+/// Live grants a bulk change is about to end.
+#[derive(Debug, Clone, Copy)]
+pub enum Ending {
+    /// A member's grants in one team (removal).
+    Member { team_id: i64, user_id: i64 },
+    /// A user's grants anywhere (disable).
+    User(i64),
+    /// A project's grants (deleted with it).
+    Project(i64),
+    /// An app's grants (deleted with it).
+    App(i64),
 }
 
-pub fn count_live_for_app(conn: &mut DbConnection, app_id: i64) -> QueryResult<i64> {
-    grants::table.filter(grants::app_id.eq(app_id)).filter(grants::revoked_at.is_null()).count().get_result(conn)
+/// How many live grants `which` names, as (project-scoped, team-wide): counted before the
+/// change, inside its transaction and after its locks.
+pub fn live_by_scope(conn: &mut DbConnection, which: Ending) -> QueryResult<(u64, u64)> {
+    let live = grants::table.filter(grants::revoked_at.is_null()).select(grants::project_id.is_not_null());
+    let project_scoped: Vec<bool> = match which {
+        Ending::Member { team_id, user_id } => {
+            live.filter(grants::team_id.eq(team_id)).filter(grants::user_id.eq(user_id)).load(conn)?
+        }
+        Ending::User(user_id) => live.filter(grants::user_id.eq(user_id)).load(conn)?,
+        Ending::Project(project_id) => live.filter(grants::project_id.eq(project_id)).load(conn)?,
+        Ending::App(app_id) => live.filter(grants::app_id.eq(app_id)).load(conn)?,
+    };
+    let projects = project_scoped.iter().filter(|scoped| **scoped).count() as u64;
+    Ok((projects, project_scoped.len() as u64 - projects))
 }
 
 /// Replaces the grant's access token (refresh rotation): the previous one stops matching at

@@ -16,7 +16,7 @@ pub use self::code::{Redeemed, find_code, redeem_code};
 pub use self::consent::{Approval, ProjectChoice, approve};
 pub use self::list::{TeamGrant, TeamGrants, UserGrants, list_for_team, list_for_user, sees_team_grants};
 pub use self::refresh::{RefreshRefused, refresh};
-pub use self::revoke::{revoke, revoke_token};
+pub use self::revoke::{ending, revoke, revoke_token};
 use super::access::{self, Judge};
 use super::{Actor, OpError, OpResult};
 use crate::authz::{Action, ProjectRef, Reason, Resource};

@@ -5,24 +5,20 @@ use serde_json::json;
 
 use super::{GrantPlace, judge_in, may};
 use crate::authz::{Action, ProjectRef};
-use crate::db::DbConnection;
 use crate::db::models::apps::App;
+use crate::db::models::grants::Ending;
 use crate::db::models::{grants, projects, refresh_tokens};
+use crate::db::{DbConnection, after_commit};
 use crate::ops::audit::{self, Actor, Event};
 use crate::ops::{OpError, OpResult};
 use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::{Credential, CredentialKind, SecretHash};
 
-/// Revokes one grant and records it; returns the kind of its access token if it was live
-/// until now.
-pub(super) fn revoke_in_tx(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    grant_id: i64,
-    reason: &str,
-) -> OpResult<Option<TokenKind>> {
+/// Revokes one grant and records it; a grant live until now is counted as revoked once the
+/// transaction commits.
+pub(super) fn revoke_in_tx(conn: &mut DbConnection, actor: &Actor, grant_id: i64, reason: &str) -> OpResult<()> {
     let Some(grant) = grants::find_by_id(conn, grant_id)? else {
-        return Ok(None);
+        return Ok(());
     };
     let revoked = grants::revoke(conn, grant_id, reason, crate::db::now())?;
     if revoked {
@@ -38,25 +34,29 @@ pub(super) fn revoke_in_tx(
             },
         )?;
     }
-    Ok(revoked.then(|| TokenKind::access(grant.project_id.is_some())))
-}
-
-/// Runs a revocation use case in one transaction and, once it committed, counts what it ended.
-fn revoking(
-    conn: &mut DbConnection,
-    revoke: impl FnOnce(&mut DbConnection) -> OpResult<Option<TokenKind>>,
-) -> OpResult<()> {
-    if let Some(kind) = conn.write_transaction(revoke)? {
-        metrics::revoked(kind, 1);
+    if revoked {
+        let kind = TokenKind::access(grant.project_id.is_some());
+        after_commit(move || metrics::revoked(kind, 1));
     }
     Ok(())
+}
+
+/// The live grants a bulk change (removal, disable, deletion) is about to end, counted as
+/// revoked once its transaction commits; returns how many.
+pub fn ending(conn: &mut DbConnection, which: Ending) -> OpResult<i64> {
+    let (projects, teams) = grants::live_by_scope(conn, which)?;
+    after_commit(move || {
+        metrics::revoked(TokenKind::ProjectToken, projects);
+        metrics::revoked(TokenKind::TeamToken, teams);
+    });
+    Ok((projects + teams) as i64)
 }
 
 /// RFC 7009: the app that holds `token` (an access or a refresh token) revokes it, which
 /// revokes its grant. Unknown tokens and other apps' tokens change nothing.
 pub fn revoke_token(conn: &mut DbConnection, app: &App, token: &str, client_ip: Option<String>) -> OpResult<()> {
     let actor = Actor::App { client_id: app.client_id.clone(), client_ip };
-    revoking(conn, |conn| {
+    conn.write_transaction(|conn| {
         let grant = match Credential::parse(token) {
             Some(credential @ Credential { kind: CredentialKind::AppToken(_), .. }) => {
                 grants::find_by_access_hash(conn, credential.hash().as_str())?
@@ -69,7 +69,7 @@ pub fn revoke_token(conn: &mut DbConnection, app: &App, token: &str, client_ip: 
         };
         match grant.filter(|g| g.app_id == app.id) {
             Some(grant) => revoke_in_tx(conn, &actor, grant.id, "revoked_by_app"),
-            None => Ok(None),
+            None => Ok(()),
         }
     })
 }
@@ -79,7 +79,7 @@ pub fn revoke_token(conn: &mut DbConnection, app: &App, token: &str, client_ip: 
 /// the team's admins for a team-wide grant, and their own grant always (see [`super::may`]).
 /// Anything else looks exactly like a grant that does not exist.
 pub fn revoke(conn: &mut DbConnection, actor: &Actor, grant_id: i64) -> OpResult<()> {
-    revoking(conn, |conn| {
+    conn.write_transaction(|conn| {
         let not_found = || OpError::NotFound("no such authorization".into());
         let grant = grants::find_by_id(conn, grant_id)?.filter(|g| g.revoked_at.is_none()).ok_or_else(not_found)?;
         let project = match grant.project_id {
