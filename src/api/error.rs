@@ -22,12 +22,11 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 struct ErrorDetail {
     /// Stable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
-    /// `conflict`, `invalid`, `payload_too_large`, `too_many_requests`, `internal`.
+    /// `conflict`, `invalid`, `payload_too_large`, `internal`.
     code: &'static str,
     /// For people.
     message: String,
-    /// For programs, where there is more to say: `retry_after` (seconds) on 429,
-    /// `request_id` on 500.
+    /// For programs, where there is more to say: `request_id` on 500.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     details: Option<serde_json::Value>,
@@ -53,9 +52,6 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// 429, with the seconds to wait (`Retry-After`).
-    #[error("{0}")]
-    TooManyRequests(String, u64),
     #[error("internal error")]
     Internal(String),
 }
@@ -71,7 +67,6 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unprocessable(_) => "invalid",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::TooManyRequests(..) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -118,7 +113,6 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,24 +120,43 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        let mut details = None;
-        match self {
-            ApiError::Unauthorized(_, challenge) => {
-                response.insert_header((header::WWW_AUTHENTICATE, *challenge));
-            }
-            ApiError::TooManyRequests(_, seconds) => {
-                response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-                details = Some(serde_json::json!({ "retry_after": seconds }));
-            }
-            ApiError::Internal(_) => {
-                details = RequestId::current().map(|id| serde_json::json!({ "request_id": id.to_string() }));
-            }
-            _ => {}
+        if let ApiError::Unauthorized(_, challenge) = self {
+            response.insert_header((header::WWW_AUTHENTICATE, *challenge));
         }
+        let details = matches!(self, ApiError::Internal(_))
+            .then(RequestId::current)
+            .flatten()
+            .map(|id| serde_json::json!({ "request_id": id.to_string() }));
         let message = match self {
             ApiError::Internal(_) => "internal error".to_owned(),
             other => other.to_string(),
         };
         response.json(ErrorBody { error: ErrorDetail { code: self.code(), message, details } })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test, web};
+
+    use super::*;
+    use crate::http::middleware;
+
+    #[actix_web::test]
+    async fn a_server_fault_answers_generically_with_the_request_id_of_its_log_line() {
+        let app = test::init_service(App::new().wrap(from_fn(middleware::observe)).route(
+            "/v1/fault",
+            web::get().to(|| async { Err::<HttpResponse, _>(ApiError::internal("the disk is on fire")) }),
+        ))
+        .await;
+        let response = test::call_service(&app, test::TestRequest::get().uri("/v1/fault").to_request()).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+        let body: serde_json::Value = test::read_body_json(response).await;
+        assert_eq!(
+            body,
+            serde_json::json!({ "error": { "code": "internal", "message": "internal error", "details": { "request_id": id } } })
+        );
     }
 }

@@ -93,3 +93,35 @@ pub fn now() -> time::PrimitiveDateTime {
     let now = time::OffsetDateTime::now_utc();
     time::PrimitiveDateTime::new(now.date(), now.time())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::db::fixture::Fixture;
+
+    #[test]
+    fn after_commit_runs_once_committed_and_never_after_a_rollback() {
+        let mut f = Fixture::seeded();
+        let ran = Rc::new(Cell::new(0));
+        let counter = ran.clone();
+        let refused = f.conn.write_transaction(|_| {
+            after_commit(move || counter.set(counter.get() + 1));
+            Err::<(), _>(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(refused.is_err());
+        assert_eq!(ran.get(), 0, "a rolled-back transaction runs nothing");
+        let counter = ran.clone();
+        f.conn
+            .write_transaction(|_| {
+                after_commit(move || counter.set(counter.get() + 1));
+                Ok::<_, diesel::result::Error>(())
+            })
+            .unwrap();
+        assert_eq!(ran.get(), 1);
+        f.conn.write_transaction(|_| Ok::<_, diesel::result::Error>(())).unwrap();
+        assert_eq!(ran.get(), 1, "and only once");
+    }
+}

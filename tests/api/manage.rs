@@ -10,14 +10,14 @@ use crate::world::{Backend, Grant, World};
 
 /// A signed-in person calling `/v1` the way a same-origin page would: session cookie plus
 /// the session's CSRF token in `X-CSRF-Token`.
-struct Session {
+pub struct Session {
     client: Client,
     csrf: String,
     base: String,
 }
 
 impl Session {
-    fn new(world: &World, email: &str) -> Session {
+    pub fn new(world: &World, email: &str) -> Session {
         let client = world.login(email);
         let me: Value = client.get(world.url("/v1/me")).send().unwrap().json().unwrap();
         let csrf = me["csrf_token"].as_str().expect("a session's /v1/me carries its CSRF token").to_owned();
@@ -28,7 +28,7 @@ impl Session {
         self.client.get(format!("{}{path}", self.base)).send().unwrap()
     }
 
-    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+    pub fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
         let request = self.client.request(method, format!("{}{path}", self.base)).header("X-CSRF-Token", &self.csrf);
         with_body(request, body).send().unwrap()
     }

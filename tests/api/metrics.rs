@@ -216,6 +216,46 @@ fn tokens_are_counted_by_kind_when_issued_and_revoked() {
 }
 
 #[test]
+fn revocations_by_removal_replay_and_deletion_are_counted_once_committed() {
+    let world = World::new();
+    let (admin, team, project) = world.owner_with_project();
+    let member = world.user();
+    world.member(&team, &member, "developer");
+    let app = world.app(&team);
+    let session = crate::manage::Session::new(&world, &admin);
+    let (_, before) = scrape(&world);
+
+    world.access_token(&member, &app, Grant::Project { team: &team, project: &project });
+    world.access_token(&member, &app, Grant::Team { team: &team });
+    let members: Value = session.send(reqwest::Method::GET, &format!("/v1/teams/{team}/members"), None).json().unwrap();
+    let id_of = |email: &str| {
+        members["items"].as_array().unwrap().iter().find(|m| m["email"] == email).unwrap()["user_id"].clone()
+    };
+    let remove =
+        |user_id: Value| session.send(reqwest::Method::DELETE, &format!("/v1/teams/{team}/members/{user_id}"), None);
+    assert_eq!(remove(id_of(&member)).status(), 200);
+    assert_eq!(remove(id_of(&admin)).status(), 409, "the last admin stays: nothing is counted");
+
+    let (code, verifier) = world.code_for(&admin, &app, Grant::Project { team: &team, project: &project });
+    assert_eq!(world.exchange(&app, &code, &verifier).status(), 200);
+    assert_eq!(world.exchange(&app, &code, &verifier).status(), 400, "a replay revokes the grant");
+
+    let doomed = world.app(&team);
+    world.access_token(&admin, &doomed, Grant::Team { team: &team });
+    let deleted = session.send(reqwest::Method::DELETE, &format!("/v1/teams/{team}/apps/{}", doomed.client_id), None);
+    assert_eq!(deleted.status(), 200);
+    let dev = world.deployment(&team, &project, "dev");
+    world.deploy_key(&["--deployment", &dev]);
+    assert_eq!(session.send(reqwest::Method::DELETE, &format!("/v1/deployments/{dev}"), None).status(), 200);
+
+    let (_, after) = scrape(&world);
+    let moved = |kind: &str| tokens(&after, "revoked", kind) - tokens(&before, "revoked", kind);
+    assert_eq!(moved("project_token"), 2.0, "the member's project token and the replayed code's");
+    assert_eq!(moved("team_token"), 2.0, "the member's team token and the deleted app's");
+    assert_eq!(moved("deploy_key"), 1.0, "the deleted deployment's key");
+}
+
+#[test]
 fn login_failures_and_throttles_are_counted() {
     let world = World::new();
     let email = world.user();
