@@ -78,7 +78,7 @@ impl Judge {
 /// manages members, roles or apps; `NotFound` for another team); an application's own
 /// credentials act only through the protocol endpoints (`Forbidden`).
 pub fn judge(conn: &mut DbConnection, actor: &Actor, team_id: i64) -> OpResult<Judge> {
-    let no_such_team = || OpError::NotFound("no such team".into());
+    let no_such_team = OpError::no_such_team;
     match actor {
         Actor::Cli | Actor::System => Ok(Judge::Trusted),
         Actor::User { id, .. } => Ok(Judge::Judged(standing(conn, *id, team_id)?.ok_or_else(no_such_team)?)),
@@ -111,7 +111,7 @@ pub fn may(conn: &mut DbConnection, user_id: i64, action: Action, resource: &Res
 /// not exist for them), `Forbidden` for a member without the right.
 pub fn require(conn: &mut DbConnection, user_id: i64, action: Action, resource: &Resource) -> OpResult<()> {
     let Some(standing) = standing(conn, user_id, resource.team_id())? else {
-        return Err(OpError::NotFound("no such team".into()));
+        return Err(OpError::no_such_team());
     };
     if standing.may(action, resource) { Ok(()) } else { Err(OpError::Forbidden(format!("you may not {action} here"))) }
 }
@@ -138,7 +138,7 @@ pub fn authorize(conn: &mut DbConnection, actor: &Actor, action: Action, resourc
 /// operator. `NotFound` for a team that does not exist and for one the actor is outside of
 /// alike, and before anything inside it is looked up, so nothing about it leaks.
 pub fn visible_team(conn: &mut DbConnection, actor: &Actor, slug: &Slug) -> OpResult<Team> {
-    let not_found = || OpError::NotFound("no such team".into());
+    let not_found = OpError::no_such_team;
     let team = teams::find_by_slug(conn, slug.as_str())?.ok_or_else(not_found)?;
     let inside = match actor {
         Actor::Cli | Actor::System => true,

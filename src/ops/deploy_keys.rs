@@ -418,8 +418,7 @@ pub fn create_as_member(
 ) -> OpResult<CreatedKeyOut> {
     issuing(conn, |conn| {
         let placement = Placement::find(conn, &params.target)?;
-        let subject = access::member(conn, user_id, placement.team_id)?
-            .ok_or_else(|| OpError::NotFound("no such team".into()))?;
+        let subject = access::member(conn, user_id, placement.team_id)?.ok_or_else(OpError::no_such_team)?;
         create_bounded(conn, actor, &placement, params, &subject, "you", Maker::Person(Some(user_id)))
     })
 }

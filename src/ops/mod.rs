@@ -66,6 +66,14 @@ pub enum OpError {
 
 pub type OpResult<T> = Result<T, OpError>;
 
+impl OpError {
+    /// A team that does not exist, or that the caller is outside of: the same words for both,
+    /// so that nobody learns which teams exist.
+    pub fn no_such_team() -> OpError {
+        OpError::NotFound("no team with that slug".into())
+    }
+}
+
 impl From<Invalid> for OpError {
     fn from(invalid: Invalid) -> Self {
         OpError::Invalid(invalid.0)

@@ -24,7 +24,7 @@ impl From<&teams::Team> for TeamOut {
 
 pub(crate) fn require(conn: &mut DbConnection, slug: &Slug) -> OpResult<teams::Team> {
     // The same words as for a team the caller is outside of (`access`), so that none leaks.
-    teams::find_by_slug(conn, slug.as_str())?.ok_or_else(|| OpError::NotFound("no such team".into()))
+    teams::find_by_slug(conn, slug.as_str())?.ok_or_else(OpError::no_such_team)
 }
 
 /// The teams `user_id` belongs to (by slug), with the user's role in each.

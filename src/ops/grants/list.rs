@@ -66,7 +66,7 @@ pub fn sees_team_grants(conn: &mut DbConnection, team_id: i64, user_id: i64) -> 
 /// who oversees some (see [`sees_team_grants`]). No such team and nothing to oversee look the
 /// same.
 pub fn list_for_team(conn: &mut DbConnection, actor: &Actor, team: &Slug) -> OpResult<TeamGrants> {
-    let not_found = || OpError::NotFound("no such team".into());
+    let not_found = OpError::no_such_team;
     let team = teams::find_by_slug(conn, team.as_str())?.ok_or_else(not_found)?;
     let Some(judge) = judge_in(conn, actor, team.id)? else {
         return Err(not_found());

@@ -106,7 +106,7 @@ pub struct TeamSettings {
 impl TeamSettings {
     /// `NotFound` for a team that does not exist and for one `user_id` is not a member of.
     pub fn load(conn: &mut DbConnection, user_id: i64, slug: &Slug, current: Section) -> OpResult<TeamSettings> {
-        let not_found = || OpError::NotFound("no such team".into());
+        let not_found = OpError::no_such_team;
         let team = teams::require(conn, slug).map_err(|_| not_found())?;
         let standing = access::standing(conn, user_id, team.id)?.ok_or_else(not_found)?;
         let team_resource = Resource::Team { team_id: team.id };
