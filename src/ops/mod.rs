@@ -80,9 +80,12 @@ impl From<Invalid> for OpError {
     }
 }
 
+/// A row that was required and is gone is the caller's 404 (it went between their request and
+/// ours), a duplicate their 409; anything else is a fault of ours.
 impl From<DieselError> for OpError {
     fn from(error: DieselError) -> Self {
         match error {
+            DieselError::NotFound => OpError::NotFound("it no longer exists".into()),
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 OpError::Conflict("it already exists".into())
             }
@@ -102,4 +105,45 @@ pub(crate) fn conflict_as(message: impl Into<String>) -> impl FnOnce(DieselError
 /// Formats a timestamp as RFC 3339 (UTC) for JSON output.
 pub fn rfc3339(at: time::PrimitiveDateTime) -> String {
     at.assume_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::DatabaseErrorInformation;
+
+    use super::*;
+
+    struct Violation;
+
+    impl DatabaseErrorInformation for Violation {
+        fn message(&self) -> &str {
+            "duplicate key"
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn database_refusals_map_to_the_callers_answers() {
+        assert!(matches!(OpError::from(DieselError::NotFound), OpError::NotFound(_)));
+        let duplicate = DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, Box::new(Violation));
+        assert!(matches!(OpError::from(duplicate), OpError::Conflict(_)));
+        assert!(matches!(OpError::from(DieselError::BrokenTransactionManager), OpError::Internal(_)));
+    }
 }
