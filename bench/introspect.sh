@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Load test of POST /oauth/introspect on the release binary, with GET /healthz as the
-# "handler that does no work" ceiling and, on SQLite, examples/baseline.rs (one indexed lookup
-# joined to memberships, nothing else checked) as the raw-lookup reference. On SQLite it also
-# measures introspection while a writer empties every verification cache CHURN_PER_S times a
-# second, and with the cache turned off. See bench/README.md.
+# "handler that does no work" ceiling and examples/baseline.rs (one indexed lookup joined to
+# memberships, nothing else checked) as the one-query reference. It also measures
+# introspection while a writer empties every verification cache CHURN_PER_S times a second,
+# and, on SQLite, with the cache turned off. See bench/README.md.
 #
 #   bench/introspect.sh [sqlite|postgres|all]     (default: all)
 #
 # Environment (defaults in brackets):
 #   USERS [1000] GRANTS_PER_USER [100] PROJECTS [10]   size of the seeded token pool
 #   CONNECTIONS [64] THREADS [2] DURATION [20s] WARMUP [3s]   wrk settings
-#   ENDPOINTS ["introspect churn uncached healthz baseline"]   which runs to make (all but
-#             introspect and healthz: SQLite only)
+#   ENDPOINTS ["introspect churn uncached healthz baseline"]   which runs to make (uncached:
+#             SQLite only)
 #   CHURN_PER_S [10]   writes a second during the churn run
 #   CHURN_SQL ["UPDATE projects SET name = name WHERE id = (SELECT min(id) FROM projects)"]
 #             the write: by default a change the log records as "anything may have changed"
@@ -88,12 +88,12 @@ run_bg() {
 # to itself) is recorded by the credential change log as "anything may have changed", which
 # empties every server's verification cache each time: the worst case for the cache.
 CHURN_PID=""
-start_churn() { # SQLITE_FILE
-  local file=$1 pause
+start_churn() { # LABEL URL
+  local db=$1 url=$2 pause
   pause=$(awk -v r="$CHURN_PER_S" 'BEGIN { printf "%.4f", 1 / r }')
   (
     while :; do
-      sqlite3 -cmd ".timeout 5000" "$file" "$CHURN_SQL" >/dev/null
+      sql "$db" "$url" "$CHURN_SQL" >/dev/null
       sleep "$pause"
     done
   ) &
@@ -106,7 +106,14 @@ stop_churn() {
     CHURN_PID=""
   fi
 }
-log_head() { sqlite3 "$1" "SELECT coalesce(max(id), 0) FROM credential_changes"; }
+# Runs one SQL statement on the database under test: LABEL URL SQL.
+sql() {
+  case $1 in
+    sqlite) sqlite3 -cmd ".timeout 5000" "${2#sqlite://}" "$3" ;;
+    *) psql -X -q -t -A -d "$2" -c "$3" ;;
+  esac
+}
+log_head() { sql "$1" "$2" "SELECT coalesce(max(id), 0) FROM credential_changes"; }
 
 cleanup() {
   if [[ -n $CHILD_PID ]]; then kill "$CHILD_PID" 2>/dev/null || true; fi
@@ -243,13 +250,13 @@ bench_database() { # LABEL URL
   echo "== server $BASE ($db)" >&2
   verify_real_path "$tokens"
   [[ " $ENDPOINTS " == *" introspect "* ]] && run_wrk introspect "$db" "$tokens" "$THREADS" "$auth"
-  if [[ $db == sqlite && " $ENDPOINTS " == *" churn "* ]]; then
-    local file=${url#sqlite://} first
-    first=$(log_head "$file")
-    start_churn "$file"
+  if [[ " $ENDPOINTS " == *" churn "* ]]; then
+    local first
+    first=$(log_head "$db" "$url")
+    start_churn "$db" "$url"
     run_wrk introspect-churn "$db" "$tokens" "$THREADS" "$auth"
     stop_churn
-    echo "   churn: $(($(log_head "$file") - first)) change-log rows during warm-up and run" >&2
+    echo "   churn: $(($(log_head "$db" "$url") - first)) change-log rows during warm-up and run" >&2
   fi
   [[ " $ENDPOINTS " == *" healthz "* ]] && run_wrk healthz "$db" - "$THREADS"
   if grep -qiE 'error|panic' "$WORK/server-$db.err"; then
@@ -264,7 +271,7 @@ bench_database() { # LABEL URL
     run_wrk introspect-uncached "$db" "$tokens" "$THREADS" "$auth"
     stop_server
   fi
-  if [[ $db == sqlite && " $ENDPOINTS " == *" baseline "* ]]; then
+  if [[ " $ENDPOINTS " == *" baseline "* ]]; then
     [[ -x $BASELINE_BIN ]] || { echo "no $BASELINE_BIN: cargo build --release --example baseline" >&2; exit 1; }
     start_server "$WORK/baseline" "$BASELINE_BIN" "$url" 127.0.0.1:0
     echo "== baseline $BASE (one lookup joined to memberships, nothing else checked)" >&2
