@@ -16,7 +16,7 @@ use super::caller::actor;
 use super::error::ErrorBody;
 use super::input::{self, PAGE, Query, slug};
 use super::{ApiError, no_store};
-use crate::authz::{Action, DeploymentRef, ProjectRef, Resource};
+use crate::authz::Action;
 use crate::domain::{DeploymentName, DeploymentType, DisplayName, Slug};
 use crate::http::AppState;
 use crate::ops::deployments::{self, CreatedDeploymentOut, DeletedDeploymentOut, DeploymentOut};
@@ -267,22 +267,7 @@ pub(super) async fn list_deployments(
             let team = access::visible_team(conn, &actor, &team)?;
             let project = projects::require_in(conn, &team, &project)?;
             access::authorize(conn, &actor, Action::ProjectView, &projects::resource(&team, &project))?;
-            let project_ref = ProjectRef { id: project.id, slug: project.slug.clone() };
-            let mut visible = Vec::new();
-            for deployment in deployments::list_in_project(conn, team.id, &Slug::parse(&project.slug)?)? {
-                let at = Resource::Deployment {
-                    team_id: team.id,
-                    project: project_ref.clone(),
-                    deployment: DeploymentRef {
-                        id: deployment.id,
-                        deployment_type: DeploymentType::parse(&deployment.deployment_type)?,
-                        name: deployment.name.clone(),
-                    },
-                };
-                if access::authorize(conn, &actor, Action::DeploymentView, &at).is_ok() {
-                    visible.push(deployment);
-                }
-            }
+            let visible = deployments::visible_in_project(conn, &actor, team.id, project.id)?;
             Ok(Page::of(visible, &page, |d| d.id))
         })
         .await??;

@@ -159,18 +159,32 @@ pub struct DeploymentOut {
     pub project: String,
 }
 
-/// The deployments of one project of `team_id`, oldest first.
-pub fn list_in_project(conn: &mut DbConnection, team_id: i64, project: &Slug) -> OpResult<Vec<DeploymentOut>> {
-    Ok(deployments::list_for_team(conn, team_id)?
-        .into_iter()
-        .filter(|(_, _, slug)| slug == project.as_str())
-        .map(|(deployment, _, project)| DeploymentOut {
-            id: deployment.id,
-            name: deployment.name,
-            deployment_type: deployment.deployment_type,
-            project,
-        })
-        .collect())
+/// The deployments of project `project_id` (in `team_id`) that `actor` may view
+/// (`deployment:view`, judged per deployment: a developer sees prod ones, a custom role may not).
+pub fn visible_in_project(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    team_id: i64,
+    project_id: i64,
+) -> OpResult<Vec<DeploymentOut>> {
+    let mut visible = Vec::new();
+    for at in resources_in(conn, team_id)? {
+        let Resource::Deployment { project, deployment, .. } = &at else { continue };
+        if project.id != project_id {
+            continue;
+        }
+        match access::authorize(conn, actor, Action::DeploymentView, &at) {
+            Ok(()) => visible.push(DeploymentOut {
+                id: deployment.id,
+                name: deployment.name.clone(),
+                deployment_type: deployment.deployment_type.as_str().to_owned(),
+                project: project.slug.clone(),
+            }),
+            Err(OpError::Forbidden(_)) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(visible)
 }
 
 /// Every deployment of a team as the decisions see it (SPEC §2), by project slug then name.
