@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::caller::actor;
 use super::error::ErrorBody;
-use super::input::{self, PAGE, Query, slug};
+use super::input::{self, PAGE, Query, segment, slug};
 use super::{ApiError, no_store};
 use crate::authz::Action;
 use crate::domain::{AppName, RedirectUris};
@@ -146,7 +146,7 @@ pub(super) async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&req, &state).await?;
     let (team, client_id) = path.into_inner();
-    let team = slug(&team, "team")?;
+    let (team, client_id) = (slug(&team, "team")?, segment(&client_id, "OAuth app")?.to_owned());
     let out = state.db_read(move |conn| apps::show_in(conn, &actor, &team, &client_id)).await??;
     Ok(no_store(HttpResponse::Ok()).json(out))
 }
@@ -190,7 +190,7 @@ pub(super) async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&req, &state).await?;
     let (team, client_id) = path.into_inner();
-    let team = slug(&team, "team")?;
+    let (team, client_id) = (slug(&team, "team")?, segment(&client_id, "OAuth app")?.to_owned());
     let change: AppChange = input::json(&req, payload).await?;
     let name = change.name.as_deref().map(AppName::parse).transpose().map_err(OpError::from)?;
     let uris = change.redirect_uris.as_deref().map(RedirectUris::parse).transpose().map_err(OpError::from)?;
@@ -228,7 +228,7 @@ pub(super) async fn regenerate_secret(
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&req, &state).await?;
     let (team, client_id) = path.into_inner();
-    let team = slug(&team, "team")?;
+    let (team, client_id) = (slug(&team, "team")?, segment(&client_id, "OAuth app")?.to_owned());
     let out = state
         .db(move |conn| {
             apps::show_in(conn, &actor, &team, &client_id)?;
@@ -262,7 +262,7 @@ pub(super) async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&req, &state).await?;
     let (team, client_id) = path.into_inner();
-    let team = slug(&team, "team")?;
+    let (team, client_id) = (slug(&team, "team")?, segment(&client_id, "OAuth app")?.to_owned());
     let out = state
         .db(move |conn| {
             apps::show_in(conn, &actor, &team, &client_id)?;

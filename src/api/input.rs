@@ -54,6 +54,12 @@ impl Query {
 /// The query parameters of a plain list.
 pub const PAGE: &[&str] = &["limit", "cursor"];
 
+/// A free-form path segment (a client id): one with a control character names nothing (404),
+/// and never reaches the database (PostgreSQL refuses NUL in text).
+pub fn segment<'a>(segment: &'a str, what: &str) -> Result<&'a str, ApiError> {
+    text::checked(segment).map_err(|_| ApiError::NotFound(format!("no such {what}")))
+}
+
 /// A slug from the path; one that cannot be a slug names nothing (404).
 pub fn slug(segment: &str, what: &str) -> Result<Slug, ApiError> {
     Slug::parse(segment).map_err(|_| ApiError::NotFound(format!("no such {what}")))

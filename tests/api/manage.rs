@@ -385,6 +385,12 @@ fn apps_through_the_api_secret_rotation_and_deletion() {
     assert_eq!(deleted["revoked_grants"], 1);
     assert!(!t.world.is_active(&t.backend, &token), "deleting an app ends all its grants");
     assert_eq!(error(admin.get(&t.path(&format!("/apps/{client_id}"))), 404), "not_found");
+    for hostile in ["%00", "a%00b", "%0A", "%FF"] {
+        let response = admin.get(&t.path(&format!("/apps/{hostile}")));
+        assert_eq!(error(response, 404), "not_found", "client id {hostile}");
+        let response = admin.send(Method::DELETE, &t.path(&format!("/apps/{hostile}")), None);
+        assert_eq!(error(response, 404), "not_found", "client id {hostile}");
+    }
 }
 
 #[test]
