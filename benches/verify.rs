@@ -41,6 +41,8 @@ fn seeded() -> (tempfile::TempDir, DatabaseUrl, DbConnection, Vec<String>) {
         code_ttl: Duration::minutes(10),
         refresh_ttl: Duration::days(30),
         unverified_app_team_limit: 100,
+        public_token_ttl_seconds: 3600,
+        device_code_ttl: Duration::minutes(10),
     };
     let tokens = (0..GRANTS)
         .map(|_| {

@@ -56,6 +56,17 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(60..=31_536_000))]
     pub refresh_token_ttl_seconds: i64,
 
+    /// Lifetime of a public client's access tokens, which always expire and refresh (SPEC §7),
+    /// unless the app sets its own lifetime.
+    #[arg(long, env = "PORTCULLIS_PUBLIC_CLIENT_TOKEN_TTL_SECONDS", default_value_t = 3600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(60..=31_536_000))]
+    pub public_client_token_ttl_seconds: i64,
+
+    /// How long a device authorization request waits for the user (RFC 8628 `expires_in`).
+    #[arg(long, env = "PORTCULLIS_DEVICE_CODE_TTL_SECONDS", default_value_t = 600, value_name = "SECONDS",
+          value_parser = clap::value_parser!(i64).range(60..=3600))]
+    pub device_code_ttl_seconds: i64,
+
     /// How many distinct teams may authorize an unverified OAuth application.
     #[arg(long, env = "PORTCULLIS_UNVERIFIED_APP_TEAM_LIMIT", default_value_t = 100, value_name = "N",
           value_parser = clap::value_parser!(i64).range(0..))]
@@ -100,6 +111,8 @@ impl Settings {
                 code_ttl: Duration::seconds(args.code_ttl_seconds),
                 refresh_ttl: Duration::seconds(args.refresh_token_ttl_seconds),
                 unverified_app_team_limit: args.unverified_app_team_limit,
+                public_token_ttl_seconds: args.public_client_token_ttl_seconds,
+                device_code_ttl: Duration::seconds(args.device_code_ttl_seconds),
             },
             session_ttl: Duration::seconds(args.session_ttl_seconds),
         })

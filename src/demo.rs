@@ -46,6 +46,12 @@ pub fn seed(conn: &mut DbConnection, settings: &Settings) -> anyhow::Result<Demo
         settings.issuer,
         authorize.finish()
     );
+    println!(
+        "Or as a device (RFC 8628), the way a command-line tool logs in:\n  1. curl -s {} -d client_id={client_id} -d device_name=my-laptop\n  2. Open the verification_uri_complete it prints, log in as above, compare the code, approve.\n  3. curl -s {} -d grant_type={} -d client_id={client_id} -d device_code=DEVICE_CODE\n     (before you approve it answers authorization_pending; poll no faster than its interval)\n",
+        settings.url("/oauth/device_authorization"),
+        settings.url("/oauth/token"),
+        crate::oauth::DEVICE_CODE_GRANT,
+    );
     Ok(Demo { client_id, callback, token_endpoint: settings.url("/oauth/token") })
 }
 

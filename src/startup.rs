@@ -13,7 +13,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::api::ApiError;
 use crate::config::{ServeArgs, Settings};
-use crate::db::models::{codes, login_failures, sessions};
+use crate::db::models::{codes, device_codes, login_failures, sessions};
 use crate::db::{self, DatabaseUrl, DbPool};
 use crate::http::usage::UsageTracker;
 use crate::http::{AppState, middleware};
@@ -200,7 +200,7 @@ fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
 }
 
 /// Writes coalesced "last used" times and folds histogram samples into their buckets every few
-/// seconds; purges expired codes, sessions and login-failure records every ten minutes.
+/// seconds; purges expired codes, device codes, sessions and login-failure records every ten minutes.
 async fn housekeeping(state: web::Data<AppState>, exporter: web::Data<PrometheusHandle>) {
     let mut tick = actix_web::rt::time::interval(Duration::from_secs(5));
     let mut ticks: u64 = 0;
@@ -233,6 +233,7 @@ fn purge_expired(pool: &DbPool) -> anyhow::Result<()> {
     let now = db::now();
     conn.write_transaction(|conn| -> diesel::QueryResult<()> {
         codes::purge_expired(conn, now - time::Duration::hours(1))?;
+        device_codes::purge_expired(conn, now - time::Duration::hours(1))?;
         sessions::purge_expired(conn, now)?;
         login_failures::purge_before(conn, now - time::Duration::hours(1))?;
         Ok(())

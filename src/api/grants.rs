@@ -39,6 +39,9 @@ pub(super) struct GrantOut {
     scope: String,
     app_name: String,
     client_id: String,
+    /// The device it was approved for, when its client named one (device flow).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_name: Option<String>,
     /// Who approved it.
     user_email: String,
     team: String,
@@ -58,6 +61,7 @@ impl GrantOut {
             scope: grant.scope,
             app_name: grant.app_name,
             client_id: grant.client_id,
+            device_name: grant.device_name,
             user_email: grant.user_email,
             team: grant.team_slug,
             project: grant.project_slug,

@@ -136,6 +136,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
         revoked_reason -> Nullable<Text>,
+        device_name -> Nullable<Text>,
     }
 }
 
@@ -215,6 +216,28 @@ diesel::table! {
         email -> Text,
         client_ip -> Text,
         failed_at -> Timestamp,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    device_codes (id) {
+        id -> BigInt,
+        device_code_hash -> Text,
+        user_code -> Text,
+        app_id -> BigInt,
+        scope -> Text,
+        device_name -> Nullable<Text>,
+        interval_seconds -> BigInt,
+        last_polled_at -> Nullable<Timestamp>,
+        status -> Text,
+        user_id -> Nullable<BigInt>,
+        team_id -> Nullable<BigInt>,
+        project_id -> Nullable<BigInt>,
+        grant_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
     }
 }
 
@@ -289,5 +312,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     backend_credentials,
     sessions,
     login_failures,
+    device_codes,
     audit_events,
 );

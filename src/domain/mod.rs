@@ -9,6 +9,7 @@ mod redirect_uri;
 mod role;
 mod scope;
 mod slug;
+mod user_code;
 
 pub use self::deployment::{DeploymentName, DeploymentType};
 pub use self::email::Email;
@@ -18,6 +19,7 @@ pub use self::redirect_uri::{RedirectUri, RedirectUris};
 pub use self::role::{MemberRole, RoleName, TeamRole};
 pub use self::scope::Scope;
 pub use self::slug::Slug;
+pub use self::user_code::UserCode;
 
 /// Why a value was refused; the message is written for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,14 +11,13 @@ use url::Url;
 
 use super::oxide::{self, AuthorizationParams, ConsentChoice, Decided, OAuthFlowError};
 use crate::db::DbConnection;
-use crate::domain::{DisplayName, Scope, Slug};
+use crate::domain::Scope;
 use crate::http::params::Params;
 use crate::http::{AppState, body, client_ip};
 use crate::ops::apps::{self, Client};
-use crate::ops::grants::ProjectChoice;
 use crate::ops::{Actor, OpError};
-use crate::ui::consent::ticket::{Field, TicketError, TicketKey};
-use crate::ui::consent::{self, ConsentRequest, Draft};
+use crate::ui::consent::ticket::{Field, TicketKey};
+use crate::ui::consent::{self, ConsentRequest, Draft, Via};
 use crate::ui::pages::ConsentPage;
 use crate::ui::session::{self, SessionUser};
 use crate::ui::{PageError, render, see_other};
@@ -231,42 +230,11 @@ fn consent_page(
     let request = ConsentRequest {
         client: &validated.client,
         scope: validated.params.scope,
-        redirect_uri: &validated.params.redirect_uri,
+        via: Via::Redirect(&validated.params.redirect_uri),
         fields: &fields,
-        ticket: tickets.issue(&user.session_hash(), &bound, unix_now()),
+        ticket: tickets.issue(&user.session_hash(), &bound, consent::unix_now()),
     };
     consent::page(conn, &request, user, draft)
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// SPEC §4: the decision stands only for the very request the page showed. The posted
-/// protocol fields (each at most once) must be those the session's consent ticket covers.
-fn check_ticket(req: &HttpRequest, tickets: &TicketKey, user: &SessionUser, params: &Params) -> Result<(), PageError> {
-    let posted: Option<Vec<Field>> =
-        PROTOCOL_FIELDS.iter().map(|name| params.get(name).ok().map(|value| (*name, value))).collect();
-    let ticket = params.get("consent_ticket").ok().flatten();
-    let outcome = match posted {
-        Some(posted) => tickets.check(ticket, &user.session_hash(), &posted, unix_now()),
-        None => Err(TicketError::Mismatch),
-    };
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(TicketError::Expired) => Err(PageError::new(
-            req,
-            StatusCode::BAD_REQUEST,
-            "This consent page has expired",
-            "Nothing was sent to the application. Start again from the application.",
-        )),
-        Err(TicketError::Malformed | TicketError::Mismatch) => Err(PageError::new(
-            req,
-            StatusCode::BAD_REQUEST,
-            "This consent form does not match the page you were shown",
-            "The form was changed after it was shown, or was not shown to this session, so nothing was sent to any application. Start again from the application.",
-        )),
-    }
 }
 
 fn login_redirect(next: &str) -> HttpResponse {
@@ -340,50 +308,6 @@ enum Decision {
     Again(StatusCode, Box<ConsentPage>),
 }
 
-/// The user's choices on the consent form, parsed. `Err` is a message to show on the form.
-fn consent_choice<'a>(
-    params: &Params,
-    scope: Scope,
-    slugs: &'a mut (Option<Slug>, Option<Slug>, Option<DisplayName>),
-) -> Result<(&'a Slug, ProjectChoice<'a>), String> {
-    let field =
-        |name: &str| params.get(name).map_err(|r| format!("the form repeats {}", r.0)).map(|v| v.map(str::trim));
-    let team = field("team")?.ok_or("Choose a team.")?;
-    slugs.0 = Some(Slug::parse(team).map_err(|_| "Choose one of your teams.".to_owned())?);
-    if scope == Scope::Project {
-        match field("new_project_slug")? {
-            Some(new_slug) => {
-                let slug = Slug::parse(new_slug).map_err(|e| e.0)?;
-                let name = field("new_project_name")?.unwrap_or(slug.as_str());
-                slugs.2 = Some(DisplayName::parse(name).map_err(|e| e.0)?);
-                slugs.1 = Some(slug);
-            }
-            None => {
-                let project = field("project")?.ok_or("Choose a project, or create a new one.")?;
-                slugs.1 = Some(Slug::parse(project).map_err(|_| "Choose one of the team's projects.".to_owned())?);
-            }
-        }
-    }
-    let (team, project, name) = (&slugs.0, &slugs.1, &slugs.2);
-    let team = team.as_ref().ok_or("Choose a team.")?;
-    let project = match (scope, project, name) {
-        (Scope::Team, _, _) => ProjectChoice::None,
-        (Scope::Project, Some(slug), Some(name)) => ProjectChoice::New { slug, name },
-        (Scope::Project, Some(slug), None) => ProjectChoice::Existing(slug),
-        (Scope::Project, None, _) => return Err("Choose a project, or create a new one.".into()),
-    };
-    Ok((team, project))
-}
-
-fn refusal_status(error: &OpError) -> StatusCode {
-    match error {
-        OpError::Forbidden(_) => StatusCode::FORBIDDEN,
-        OpError::Conflict(_) => StatusCode::CONFLICT,
-        OpError::Invalid(_) | OpError::NotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        OpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 /// `POST /oauth/authorize`: the consent decision. Requires the session that saw the page, its
 /// CSRF token and the page's consent ticket (the hidden fields unchanged); then re-validates
 /// the request (the app or its redirect URIs may have changed since).
@@ -413,7 +337,7 @@ async fn decide(
             "This consent form was not issued to your session (CSRF check failed). Start again from the application.",
         ));
     }
-    check_ticket(&req, &state.consent_tickets, &user, &params)?;
+    consent::check_ticket(&req, &state.consent_tickets, &user, &params, &PROTOCOL_FIELDS)?;
     let policy = state.settings.policy;
     let tickets = state.consent_tickets.clone();
     let client_ip = client_ip(&req);
@@ -444,7 +368,7 @@ async fn decide(
             let consent = match params.get("decision") {
                 Ok(Some("deny")) => None,
                 Ok(Some("approve")) => {
-                    let (team, project) = match consent_choice(&params, validated.params.scope, &mut slugs) {
+                    let (team, project) = match consent::choice(&params, validated.params.scope, &mut slugs) {
                         Ok(choice) => choice,
                         Err(message) => return again(conn, StatusCode::UNPROCESSABLE_ENTITY, message),
                     };
@@ -462,7 +386,7 @@ async fn decide(
                 consent,
             ) {
                 Ok(Decided::Redirect(url)) => Decision::Redirect(url),
-                Ok(Decided::Refused(error)) => again(conn, refusal_status(&error), error.to_string()),
+                Ok(Decided::Refused(error)) => again(conn, consent::refusal_status(&error), error.to_string()),
                 Err(error) => Decision::Flow(error),
             }
         })

@@ -50,6 +50,12 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
+    /// A 400 with another RFC error code: RFC 8628 §3.5's `authorization_pending`,
+    /// `slow_down`, `access_denied`, `expired_token`.
+    pub fn bad_request(error: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, error, description)
+    }
+
     pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", description)
     }

@@ -1,4 +1,5 @@
-//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6): `authorization_code` and `refresh_token`.
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §6): `authorization_code`, `refresh_token` and
+//! the device code grant (RFC 8628 §3.4).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
@@ -8,7 +9,11 @@ use super::error::{OAuthError, no_store_json};
 use super::oxide::{self, CodeExchange};
 use super::request::form;
 use crate::http::{AppState, client_ip};
+use crate::ops::grants::device::{self, Refused};
 use crate::ops::grants::{self, IssuedTokens, RefreshRefused};
+
+/// RFC 8628 §3.4.
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/token").post(token));
@@ -45,15 +50,23 @@ async fn token(
 ) -> Result<HttpResponse, OAuthError> {
     let params = form(&req, payload).await?;
     let presented = client_auth::presented(&req, &params)?;
-    if let Some(repeated) =
-        params.first_repeated(&["grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"])
-    {
+    if let Some(repeated) = params.first_repeated(&[
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+        "device_code",
+    ]) {
         return Err(repeated.into());
     }
     let grant_type =
         params.get("grant_type")?.ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?.to_owned();
-    if grant_type != "authorization_code" && grant_type != "refresh_token" {
-        return Err(OAuthError::unsupported_grant_type("supported: authorization_code, refresh_token"));
+    if !["authorization_code", "refresh_token", DEVICE_CODE_GRANT].contains(&grant_type.as_str()) {
+        return Err(OAuthError::unsupported_grant_type(format!(
+            "supported: authorization_code, refresh_token, {DEVICE_CODE_GRANT}"
+        )));
     }
     let policy = state.settings.policy;
     let ip = client_ip(&req);
@@ -67,6 +80,14 @@ async fn token(
                 })?;
                 let exchange = CodeExchange { code, redirect_uri, code_verifier: params.get("code_verifier")? };
                 oxide::exchange_code(conn, &app, &policy, &exchange, ip)
+            } else if grant_type == DEVICE_CODE_GRANT {
+                let device_code =
+                    params.get("device_code")?.ok_or_else(|| OAuthError::invalid_request("device_code is missing"))?;
+                match device::poll(conn, &app, device_code, &policy, ip, crate::db::now()) {
+                    Ok(Ok(tokens)) => Ok(tokens),
+                    Ok(Err(refused)) => Err(poll_error(refused)),
+                    Err(error) => Err(OAuthError::server_error(error)),
+                }
             } else {
                 let refresh_token = params
                     .get("refresh_token")?
@@ -85,4 +106,24 @@ async fn token(
         })
         .await??;
     Ok(no_store_json(TokenResponse::from(issued)))
+}
+
+/// RFC 8628 §3.5.
+fn poll_error(refused: Refused) -> OAuthError {
+    match refused {
+        Refused::AuthorizationPending => {
+            OAuthError::bad_request("authorization_pending", "the user has not yet approved or denied this device")
+        }
+        Refused::SlowDown => OAuthError::bad_request(
+            "slow_down",
+            "polling too fast: the interval for this device code is now 5 seconds longer",
+        ),
+        Refused::AccessDenied => OAuthError::bad_request("access_denied", "the user denied this device"),
+        Refused::ExpiredToken => {
+            OAuthError::bad_request("expired_token", "the device code has expired: start a new device authorization")
+        }
+        Refused::InvalidGrant => {
+            OAuthError::invalid_grant("the device code is invalid, already used, or was issued to another client")
+        }
+    }
 }

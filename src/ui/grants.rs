@@ -28,7 +28,10 @@ fn rows(listings: impl IntoIterator<Item = (GrantListing, bool)>) -> Vec<GrantRo
         .into_iter()
         .map(|(g, revocable)| GrantRow {
             id: g.id,
-            app_name: g.app_name,
+            app_name: match g.device_name {
+                Some(device) => format!("{} on {device}", g.app_name),
+                None => g.app_name,
+            },
             user_email: g.user_email,
             team: g.team_name,
             project: g.project_name,

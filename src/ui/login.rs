@@ -11,7 +11,7 @@ use url::Url;
 
 use super::pages::LoginPage;
 use super::{PageError, render, see_other, session};
-use crate::db::models::login_failures::{self, Attempt};
+use crate::db::models::login_failures::{self, Attempt, FailureKind};
 use crate::db::models::users;
 use crate::db::now;
 use crate::http::params::Params;
@@ -94,7 +94,8 @@ async fn attempt(state: &AppState, email: String, ip: String, password: String) 
     let (slot, account) = state
         .db(move |conn| {
             conn.write_transaction(|conn| -> anyhow::Result<_> {
-                let slot = login_failures::reserve(conn, &email, &ip, now - WINDOW, now, MAX_FAILURES)?;
+                let slot =
+                    login_failures::reserve(conn, FailureKind::Login, &email, &ip, now - WINDOW, now, MAX_FAILURES)?;
                 let account = match slot {
                     Attempt::Reserved => users::find_by_email(conn, &email)?,
                     Attempt::Throttled { .. } => None,

@@ -1,8 +1,9 @@
-//! The pages people use (SPEC §6): login, logout, the consent page, authorized
+//! The pages people use (SPEC §6, §7): login, logout, the consent page, the device page, authorized
 //! applications with revoke, and team settings (deploy keys, custom roles, team grants).
 //! Server-rendered with askama; no JavaScript needed.
 
 pub mod consent;
+mod device;
 pub mod error;
 mod grants;
 mod login;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/static/consent.js").get(consent_script))
         .service(web::resource("/static/copy.js").get(copy_script));
     login::configure(cfg);
+    device::configure(cfg);
     logout::configure(cfg);
     grants::configure(cfg);
     team_settings::configure(cfg);

@@ -52,6 +52,23 @@ pub struct LogoutPage {
     pub account: Option<Account>,
 }
 
+#[derive(Template)]
+#[template(path = "device.html")]
+pub struct DevicePage {
+    pub account: Account,
+    /// What the box holds: `verification_uri_complete`'s code, or what the user typed.
+    pub user_code: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "device_done.html")]
+pub struct DeviceDonePage {
+    pub account: Account,
+    pub app_name: String,
+    pub approved: bool,
+}
+
 pub struct TeamChoice {
     pub slug: String,
     pub name: String,
@@ -68,6 +85,8 @@ pub struct ProjectOption {
 #[derive(Template)]
 #[template(path = "consent.html")]
 pub struct ConsentPage {
+    /// Where the form posts: the browser flow's or the device flow's decision.
+    pub action: &'static str,
     pub account: Account,
     pub app_name: String,
     pub owner_team_name: String,
@@ -81,7 +100,10 @@ pub struct ConsentPage {
     pub ticket: String,
     pub new_project_name: String,
     pub new_project_slug: String,
-    pub redirect_target: String,
+    /// The browser flow: the origin the user is sent back to.
+    pub redirect_target: Option<String>,
+    /// The device flow: the code the device shows, for the user to compare (RFC 8628 §5.4).
+    pub user_code: Option<String>,
     pub error: Option<String>,
 }
 

@@ -21,6 +21,7 @@ fn cookie_name(secure: bool) -> &'static str {
 }
 
 /// A signed-in person, with the teams they belong to now (for the header's team switcher).
+#[derive(Clone)]
 pub struct SessionUser {
     pub user: User,
     pub teams: Vec<Team>,

@@ -44,6 +44,10 @@ pub fn create(conn: &mut DbConnection, new: &NewApp, redirect_uris: &[&str]) -> 
     Ok(app)
 }
 
+pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<App>> {
+    oauth_apps::table.find(id).select(App::as_select()).get_result(conn).optional()
+}
+
 pub fn find_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<App>> {
     oauth_apps::table.filter(oauth_apps::client_id.eq(client_id)).select(App::as_select()).get_result(conn).optional()
 }

@@ -74,11 +74,14 @@ mod tests {
     }
 
     #[test]
-    fn every_credential_column_but_last_used_is_logged_by_credential() {
+    fn every_credential_column_but_last_used_and_device_name_is_logged_by_credential() {
         let mut f = Fixture::seeded();
         let (grant, key) = (hash(PROJECT_TOKEN), hash(DEPLOY_KEY));
         for column in columns(&mut f, "grants") {
-            let expected = if column == "last_used_at" { vec![] } else { vec![grant.clone(), key.clone()] };
+            // Neither is part of any verification answer: "last used" and the device's name are
+            // only listed.
+            let unlogged = ["last_used_at", "device_name"].contains(&column.as_str());
+            let expected = if unlogged { vec![] } else { vec![grant.clone(), key.clone()] };
             assert_eq!(logged(&mut f, &format!("UPDATE grants SET {column} = {column}")), expected, "grants.{column}");
         }
         for column in columns(&mut f, "deploy_keys") {
@@ -132,7 +135,7 @@ mod tests {
             logged(
                 &mut f,
                 "INSERT INTO grants VALUES (2, 1, 2, 1, NULL, NULL, 'team', 'other', '2026-01-01', NULL, '2026-01-01',
-                                            NULL, NULL, NULL)"
+                                            NULL, NULL, NULL, NULL)"
             ),
             vec![]
         );

@@ -21,6 +21,7 @@ pub struct Grant {
     pub last_used_at: Option<PrimitiveDateTime>,
     pub revoked_at: Option<PrimitiveDateTime>,
     pub revoked_reason: Option<String>,
+    pub device_name: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -36,6 +37,7 @@ pub struct NewGrant<'a> {
     pub access_token_issued_at: PrimitiveDateTime,
     pub access_token_expires_at: Option<PrimitiveDateTime>,
     pub created_at: PrimitiveDateTime,
+    pub device_name: Option<&'a str>,
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewGrant) -> QueryResult<Grant> {
@@ -213,6 +215,8 @@ pub struct GrantListing {
     pub user_email: String,
     pub app_name: String,
     pub client_id: String,
+    /// The device it was approved for, when the client named one (RFC 8628 flow).
+    pub device_name: Option<String>,
     pub team_id: i64,
     pub team_slug: String,
     pub team_name: String,
@@ -248,6 +252,7 @@ pub fn list(conn: &mut DbConnection, whose: ListFor) -> QueryResult<Vec<GrantLis
             users::email,
             oauth_apps::name,
             oauth_apps::client_id,
+            grants::device_name,
             teams::id,
             teams::slug,
             teams::name,

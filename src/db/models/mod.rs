@@ -36,6 +36,7 @@ pub mod codes;
 pub mod credential_changes;
 pub mod deploy_keys;
 pub mod deployments;
+pub mod device_codes;
 pub mod grants;
 pub mod login_failures;
 pub mod members;

@@ -32,50 +32,71 @@ pub struct Approval<'a> {
     pub code_challenge: Option<&'a str>,
 }
 
-/// Records the user's approval and returns a fresh authorization code. Checks, on the server,
-/// that the user belongs to the team (and may see or create the project), and refuses early
-/// when the unverified-app team limit is already reached (redemption enforces it, under the
-/// app's lock). Creating a new project and issuing the code are one transaction.
+/// What the user chose on a consent page, for an app.
+pub(super) struct Choice<'a> {
+    pub app: &'a App,
+    pub user_id: i64,
+    pub team: &'a Slug,
+    pub project: &'a ProjectChoice<'a>,
+}
+
+/// Checks, on the server and in the caller's transaction, that the user belongs to the team
+/// and may grant `scope` there: see the project, or create the new one (which this does), and
+/// refuses early when the unverified-app team limit is already reached (redemption enforces
+/// it, under the app's lock). Returns the team and, for project scope, the project.
+pub(super) fn resolve(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    choice: &Choice,
+    scope: Scope,
+    policy: &GrantPolicy,
+) -> OpResult<(teams::Team, Option<project_rows::Project>)> {
+    let team =
+        teams::find_by_slug(conn, choice.team.as_str())?.ok_or_else(|| refuse("you are not a member of that team"))?;
+    let subject =
+        access::member(conn, choice.user_id, team.id)?.ok_or_else(|| refuse("you are not a member of that team"))?;
+    check_unverified_limit(conn, choice.app, team.id, policy)?;
+    let project = match (choice.project, scope) {
+        (ProjectChoice::None, Scope::Team) => {
+            if !decide(&subject, Action::TeamView, &Resource::Team { team_id: team.id }, None).allowed {
+                return Err(refuse("your role in this team cannot grant team-wide access"));
+            }
+            None
+        }
+        (ProjectChoice::Existing(slug), Scope::Project) => {
+            let project = project_rows::find(conn, team.id, slug.as_str())?
+                .ok_or_else(|| OpError::Invalid(format!("no project {slug} in team {}", team.slug)))?;
+            let resource = Resource::Project {
+                team_id: team.id,
+                project: ProjectRef { id: project.id, slug: project.slug.clone() },
+            };
+            if !decide(&subject, Action::ProjectView, &resource, None).allowed {
+                return Err(refuse("your role in this team does not include that project"));
+            }
+            Some(project)
+        }
+        (ProjectChoice::New { slug, name }, Scope::Project) => {
+            if !decide(&subject, Action::ProjectCreate, &Resource::Team { team_id: team.id }, None).allowed {
+                return Err(refuse("your role in this team cannot create projects"));
+            }
+            Some(projects::create_in_tx(conn, actor, &team, slug, name)?)
+        }
+        (_, Scope::Project) => return Err(OpError::Invalid("choose a project or create one".into())),
+        (_, Scope::Team) => return Err(OpError::Invalid("a team-wide grant has no project".into())),
+    };
+    Ok((team, project))
+}
+
+/// Records the user's approval and returns a fresh authorization code, after [`resolve`].
+/// Creating a new project and issuing the code are one transaction.
 pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, policy: &GrantPolicy) -> OpResult<String> {
     let code = generate_secret();
     let code_hash = SecretHash::of(&code);
     conn.write_transaction(|conn| {
         let now = crate::db::now();
-        let team = teams::find_by_slug(conn, approval.team.as_str())?
-            .ok_or_else(|| refuse("you are not a member of that team"))?;
-        let subject = access::member(conn, approval.user_id, team.id)?
-            .ok_or_else(|| refuse("you are not a member of that team"))?;
-        check_unverified_limit(conn, approval.app, team.id, policy)?;
-
-        let project = match (&approval.project, approval.scope) {
-            (ProjectChoice::None, Scope::Team) => {
-                if !decide(&subject, Action::TeamView, &Resource::Team { team_id: team.id }, None).allowed {
-                    return Err(refuse("your role in this team cannot grant team-wide access"));
-                }
-                None
-            }
-            (ProjectChoice::Existing(slug), Scope::Project) => {
-                let project = project_rows::find(conn, team.id, slug.as_str())?
-                    .ok_or_else(|| OpError::Invalid(format!("no project {slug} in team {}", team.slug)))?;
-                let resource = Resource::Project {
-                    team_id: team.id,
-                    project: ProjectRef { id: project.id, slug: project.slug.clone() },
-                };
-                if !decide(&subject, Action::ProjectView, &resource, None).allowed {
-                    return Err(refuse("your role in this team does not include that project"));
-                }
-                Some(project)
-            }
-            (ProjectChoice::New { slug, name }, Scope::Project) => {
-                if !decide(&subject, Action::ProjectCreate, &Resource::Team { team_id: team.id }, None).allowed {
-                    return Err(refuse("your role in this team cannot create projects"));
-                }
-                Some(projects::create_in_tx(conn, actor, &team, slug, name)?)
-            }
-            (_, Scope::Project) => return Err(OpError::Invalid("choose a project or create one".into())),
-            (_, Scope::Team) => return Err(OpError::Invalid("a team-wide grant has no project".into())),
-        };
-
+        let choice =
+            Choice { app: approval.app, user_id: approval.user_id, team: approval.team, project: &approval.project };
+        let (team, project) = resolve(conn, actor, &choice, approval.scope, policy)?;
         codes::create(
             conn,
             &codes::NewCode {

@@ -4,6 +4,8 @@
 
 mod code;
 mod consent;
+pub mod device;
+mod issue;
 mod list;
 mod refresh;
 mod revoke;
@@ -34,6 +36,20 @@ pub struct GrantPolicy {
     pub code_ttl: Duration,
     pub refresh_ttl: Duration,
     pub unverified_app_team_limit: i64,
+    /// How long a public client's access tokens live when the app sets no lifetime of its own
+    /// (SPEC §7 "Lifetimes": OAuth 2.1 wants public clients' tokens to expire and refresh).
+    pub public_token_ttl_seconds: i64,
+    /// How long a device code waits for the user (RFC 8628 §3.2 `expires_in`).
+    pub device_code_ttl: Duration,
+}
+
+impl GrantPolicy {
+    /// The access-token lifetime of `app`'s tokens, in seconds; `None`: they never expire (and
+    /// come without a refresh token). An app's own setting wins; public clients default to
+    /// [`Self::public_token_ttl_seconds`].
+    pub fn token_ttl(&self, app: &App) -> Option<i64> {
+        app.token_ttl_seconds.or(app.is_public().then_some(self.public_token_ttl_seconds))
+    }
 }
 
 /// Why the server refuses the approval; shown to the user or sent to the client as

@@ -63,7 +63,8 @@ pub fn refresh(
             return Ok(Err(RefreshRefused::InvalidGrant));
         };
         let access_token = mint_access_token(&token_info.0, token_info.1.as_deref());
-        let expires_at = app.token_ttl_seconds.map(|ttl| now + Duration::seconds(ttl));
+        let ttl = policy.token_ttl(app);
+        let expires_at = ttl.map(|ttl| now + Duration::seconds(ttl));
         // Only a live grant's token is replaced: a revocation that committed since the grant
         // was read leaves nothing to hand out.
         if grants::replace_access_token(conn, grant.id, SecretHash::of(&access_token).as_str(), now, expires_at)? != 1 {
@@ -89,7 +90,7 @@ pub fn refresh(
         Ok(Ok(IssuedTokens {
             access_token,
             refresh_token: Some(refresh_token),
-            expires_in: app.token_ttl_seconds,
+            expires_in: ttl,
             scope: Scope::parse(&grant.scope)?,
         }))
     })?;

@@ -9,8 +9,13 @@ use crate::ops::Actor;
 use crate::ops::{self, verify};
 use crate::tokens::SecretHash;
 
-const POLICY: GrantPolicy =
-    GrantPolicy { code_ttl: Duration::minutes(10), refresh_ttl: Duration::days(30), unverified_app_team_limit: 100 };
+const POLICY: GrantPolicy = GrantPolicy {
+    code_ttl: Duration::minutes(10),
+    refresh_ttl: Duration::days(30),
+    unverified_app_team_limit: 100,
+    public_token_ttl_seconds: 3600,
+    device_code_ttl: Duration::minutes(10),
+};
 
 struct Fixture {
     _dir: tempfile::TempDir,

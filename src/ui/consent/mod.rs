@@ -3,24 +3,49 @@
 
 pub mod ticket;
 
+use actix_web::HttpRequest;
+use actix_web::http::StatusCode;
 use url::Url;
 
+use self::ticket::{Field, TicketError, TicketKey};
+use super::PageError;
 use super::pages::{Account, ConsentPage, ProjectOption, TeamChoice};
 use super::session::SessionUser;
 use crate::db::DbConnection;
-use crate::domain::{MemberRole, Scope};
+use crate::domain::{DisplayName, MemberRole, Scope, Slug};
+use crate::http::params::Params;
 use crate::ops::apps::Client;
-use crate::ops::{OpResult, projects, teams};
+use crate::ops::grants::ProjectChoice;
+use crate::ops::{OpError, OpResult, projects, teams};
 
 /// The authorization request the page is about, already validated.
 pub struct ConsentRequest<'a> {
     pub client: &'a Client,
     pub scope: Scope,
-    pub redirect_uri: &'a str,
+    pub via: Via<'a>,
     /// The protocol parameters, as the form carries them back in hidden inputs.
     pub fields: &'a [(&'static str, String)],
     /// The consent ticket binding the decision to this page ([`ticket`]).
     pub ticket: String,
+}
+
+/// How the token reaches the application: which flow the page is part of.
+pub enum Via<'a> {
+    /// The browser goes back to this redirect URI (RFC 6749 §4.1).
+    Redirect(&'a str),
+    /// A device that shows this user code polls for it (RFC 8628).
+    Device { user_code: String },
+}
+
+impl Via<'_> {
+    /// Where the consent form posts, and where a team switch reloads the page (a GET with the
+    /// same fields and `team`).
+    fn paths(&self) -> (&'static str, &'static str) {
+        match self {
+            Via::Redirect(_) => ("/oauth/authorize", "/oauth/authorize"),
+            Via::Device { .. } => ("/device/consent", "/device/consent"),
+        }
+    }
 }
 
 /// What the user asked for on a consent page that is shown again (with an error).
@@ -90,7 +115,16 @@ pub fn page(
     let team_name = selected.map_or(String::new(), |(t, _)| t.name.clone());
     let role = selected.map(|(_, role)| *role);
     let client = request.client;
+    let (action, reload) = request.via.paths();
+    let (redirect_target, user_code) = match &request.via {
+        Via::Redirect(uri) => (
+            Some(Url::parse(uri).map(|u| u.origin().ascii_serialization()).unwrap_or_else(|_| (*uri).to_owned())),
+            None,
+        ),
+        Via::Device { user_code } => (None, Some(user_code.clone())),
+    };
     Ok(ConsentPage {
+        action,
         account: Account::from(user),
         app_name: client.app.name.clone(),
         owner_team_name: client.owner_name.clone(),
@@ -103,7 +137,7 @@ pub fn page(
             .map(|(team, _)| TeamChoice {
                 slug: team.slug.clone(),
                 name: team.name.clone(),
-                href: format!("/oauth/authorize?{}", query_with_team(request.fields, &team.slug)),
+                href: format!("{reload}?{}", query_with_team(request.fields, &team.slug)),
                 selected: Some(&team.slug) == selected_slug.as_ref(),
             })
             .collect(),
@@ -119,9 +153,92 @@ pub fn page(
         ticket: request.ticket.clone(),
         new_project_name: draft.new_project_name,
         new_project_slug: draft.new_project_slug,
-        redirect_target: Url::parse(request.redirect_uri)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|_| request.redirect_uri.to_owned()),
+        redirect_target,
+        user_code,
         error: draft.error,
     })
+}
+
+/// Now, in Unix seconds, as consent tickets count time.
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// SPEC §4: the decision stands only for the very request the page showed. The posted
+/// protocol fields `names` (each at most once) must be those the session's consent ticket
+/// covers.
+pub fn check_ticket(
+    req: &HttpRequest,
+    tickets: &TicketKey,
+    user: &SessionUser,
+    params: &Params,
+    names: &[&str],
+) -> Result<(), PageError> {
+    let posted: Option<Vec<Field>> =
+        names.iter().map(|name| params.get(name).ok().map(|value| (*name, value))).collect();
+    let ticket = params.get("consent_ticket").ok().flatten();
+    let outcome = match posted {
+        Some(posted) => tickets.check(ticket, &user.session_hash(), &posted, unix_now()),
+        None => Err(TicketError::Mismatch),
+    };
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(TicketError::Expired) => Err(PageError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "This consent page has expired",
+            "Nothing was sent to the application. Start again from the application.",
+        )),
+        Err(TicketError::Malformed | TicketError::Mismatch) => Err(PageError::new(
+            req,
+            StatusCode::BAD_REQUEST,
+            "This consent form does not match the page you were shown",
+            "The form was changed after it was shown, or was not shown to this session, so nothing was sent to any application. Start again from the application.",
+        )),
+    }
+}
+
+/// The user's choices on the consent form, parsed. `Err` is a message to show on the form.
+pub fn choice<'a>(
+    params: &Params,
+    scope: Scope,
+    slugs: &'a mut (Option<Slug>, Option<Slug>, Option<DisplayName>),
+) -> Result<(&'a Slug, ProjectChoice<'a>), String> {
+    let field =
+        |name: &str| params.get(name).map_err(|r| format!("the form repeats {}", r.0)).map(|v| v.map(str::trim));
+    let team = field("team")?.ok_or("Choose a team.")?;
+    slugs.0 = Some(Slug::parse(team).map_err(|_| "Choose one of your teams.".to_owned())?);
+    if scope == Scope::Project {
+        match field("new_project_slug")? {
+            Some(new_slug) => {
+                let slug = Slug::parse(new_slug).map_err(|e| e.0)?;
+                let name = field("new_project_name")?.unwrap_or(slug.as_str());
+                slugs.2 = Some(DisplayName::parse(name).map_err(|e| e.0)?);
+                slugs.1 = Some(slug);
+            }
+            None => {
+                let project = field("project")?.ok_or("Choose a project, or create a new one.")?;
+                slugs.1 = Some(Slug::parse(project).map_err(|_| "Choose one of the team's projects.".to_owned())?);
+            }
+        }
+    }
+    let (team, project, name) = (&slugs.0, &slugs.1, &slugs.2);
+    let team = team.as_ref().ok_or("Choose a team.")?;
+    let project = match (scope, project, name) {
+        (Scope::Team, _, _) => ProjectChoice::None,
+        (Scope::Project, Some(slug), Some(name)) => ProjectChoice::New { slug, name },
+        (Scope::Project, Some(slug), None) => ProjectChoice::Existing(slug),
+        (Scope::Project, None, _) => return Err("Choose a project, or create a new one.".into()),
+    };
+    Ok((team, project))
+}
+
+/// The status of a consent page shown again after the server refused the approval.
+pub fn refusal_status(error: &OpError) -> StatusCode {
+    match error {
+        OpError::Forbidden(_) => StatusCode::FORBIDDEN,
+        OpError::Conflict(_) => StatusCode::CONFLICT,
+        OpError::Invalid(_) | OpError::NotFound(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        OpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
