@@ -12,6 +12,7 @@ mod cli;
 mod consent;
 mod demo;
 mod deploy_keys;
+mod device;
 mod discovery;
 mod hostile;
 mod instances;
