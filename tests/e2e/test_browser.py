@@ -499,3 +499,64 @@ def test_browser_creates_copies_and_revokes_a_deploy_key(portcullis, backend, br
     browser.find_element(By.CSS_SELECTOR, "main form button.danger").click()
     wait(browser).until(lambda d: "Deploy key revoked" in d.page_source)
     assert check(portcullis, backend, copied, "deployment:deploy", deployment) is False
+
+
+def test_a_cli_logs_in_with_the_device_flow_approved_in_the_browser(portcullis, metadata, backend, browser):
+    """RFC 8628 driven by Authlib on the device's side and Chromium on the user's: the code
+    from verification_uri_complete is pre-filled, the consent shows it, and the grant is an
+    ordinary one — listed under the device's name and revoked from the authorized-apps page."""
+    import time
+
+    from authlib.integrations.base_client.errors import OAuthError
+
+    workspace = create_workspace(portcullis)
+    app = portcullis.create_app(workspace.team, "http://127.0.0.1/unused", public=True)
+    assert metadata["device_authorization_endpoint"] == portcullis.url("/oauth/device_authorization")
+    grant_type = "urn:ietf:params:oauth:grant-type:device_code"
+    assert grant_type in metadata["grant_types_supported"]
+
+    device = OAuth2Session(client_id=app["client_id"], token_endpoint_auth_method="none",
+                           token_endpoint=metadata["token_endpoint"])
+    started = device.post(metadata["device_authorization_endpoint"], timeout=HTTP_TIMEOUT, withhold_token=True,
+                          data={"client_id": app["client_id"], "scope": "project", "device_name": "e2e laptop"})
+    assert started.status_code == 200, started.text
+    started = started.json()
+
+    def poll():
+        return device.fetch_token(metadata["token_endpoint"], grant_type=grant_type,
+                                  device_code=started["device_code"])
+
+    with pytest.raises(OAuthError) as pending:
+        poll()
+    assert pending.value.error == "authorization_pending"
+    polled_at = time.monotonic()
+
+    browser.get(started["verification_uri_complete"])
+    wait(browser).until(lambda d: "/login" in d.current_url)
+    browser.find_element(By.NAME, "email").send_keys(workspace.user.email)
+    password = browser.find_element(By.NAME, "password")
+    password.send_keys(workspace.user.password)
+    password.submit()
+    code_input = wait(browser).until(lambda d: d.find_element(By.NAME, "user_code"))
+    assert code_input.get_attribute("value") == started["user_code"]
+    assert_accessible(browser, "device code entry")
+    code_input.submit()
+    wait(browser).until(lambda d: d.find_elements(By.NAME, "team"))
+    assert browser.find_element(By.ID, "user-code").text == started["user_code"]
+    Select(browser.find_element(By.NAME, "project")).select_by_value(workspace.project)
+    assert_accessible(browser, "device consent")
+    browser.find_element(By.CSS_SELECTOR, "button[name=decision][value=approve]").click()
+    wait(browser).until(lambda d: "Device connected" in d.page_source)
+    assert_accessible(browser, "device connected")
+
+    time.sleep(max(0.0, started["interval"] + 0.5 - (time.monotonic() - polled_at)))
+    token = poll()
+    assert_token_format(token["access_token"], workspace.team, workspace.project)
+    assert token["expires_in"] == 3600 and token["refresh_token"]
+    answer = introspect(portcullis, backend, token["access_token"])
+    assert answer["active"] is True and answer["client_id"] == app["client_id"]
+
+    browser.get(portcullis.url("/settings/authorized-apps"))
+    browser.find_element(By.CSS_SELECTOR, f"button[aria-label^='Revoke {app['name']} on e2e laptop']").click()
+    wait(browser).until(lambda d: "Access revoked" in d.page_source)
+    assert introspect(portcullis, backend, token["access_token"]) == {"active": False}
