@@ -90,7 +90,7 @@ pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
 #[derive(Debug)]
 pub enum Lookup {
     /// The pending request it names.
-    Found(DeviceCode),
+    Found(Box<DeviceCode>),
     /// No pending request has that code (or it is not a code at all); counted and audited.
     Wrong,
     /// Too many wrong codes lately from this session or this address: try again after this
@@ -123,7 +123,7 @@ pub fn lookup(conn: &mut DbConnection, typist: &Typist, input: &str) -> OpResult
             Err(_) => None,
         };
         if let Some(request) = found {
-            return Ok(Lookup::Found(request));
+            return Ok(Lookup::Found(Box::new(request)));
         }
         login_failures::record(conn, FailureKind::UserCode, session, ip, now)?;
         let event = Event {
