@@ -54,11 +54,12 @@ fn seeded() -> (tempfile::TempDir, DatabaseUrl, DbConnection, Vec<String>) {
                 scope: Scope::Project,
                 redirect_uri: "https://bench.example/cb",
                 code_challenge: None,
+                resources: None,
             };
             let code = approve(&mut conn, &actor, &approval, &policy).unwrap();
             let now = portcullis::db::now();
             let row = find_code(&mut conn, &code, now).unwrap().expect("a fresh code");
-            let Ok(Redeemed::Issued(tokens)) = redeem_code(&mut conn, &app, &row, &policy, None, now) else {
+            let Ok(Redeemed::Issued(tokens)) = redeem_code(&mut conn, &app, &row, None, &policy, None, now) else {
                 panic!("a fresh code")
             };
             tokens.access_token

@@ -16,6 +16,7 @@ use crate::domain::{DeploymentName, Slug};
 use crate::http::{AppState, body, text};
 use crate::oauth::client_auth::{self, Caller, Presented};
 use crate::ops::decisions::{self, ResourceName};
+use crate::ops::verify::{AppToken, Verified};
 
 const BASIC: &str = r#"Basic realm="portcullis""#;
 const BODY_LIMIT: usize = 16 * 1024;
@@ -36,6 +37,10 @@ pub(super) struct CheckRequest {
     resource: ResourceRequest,
     #[serde(default)]
     context: Option<Context>,
+    /// The resource server asking (RFC 8707): a token bound to other resource servers is
+    /// `allowed: false` (`wrong_audience`). A token bound to none is judged as usual.
+    #[serde(default)]
+    resource_server: Option<String>,
 }
 
 /// `{"team"}`, `{"team", "project"}` (slugs) or `{"deployment"}` (name).
@@ -62,6 +67,7 @@ struct Question {
     action: Action,
     resource: Option<ResourceName>,
     release_id: Option<String>,
+    resource_server: Option<String>,
 }
 
 impl TryFrom<CheckRequest> for Question {
@@ -83,7 +89,7 @@ impl TryFrom<CheckRequest> for Question {
             }
         };
         let release_id = request.context.unwrap_or_default().release_id;
-        Ok(Question { token: request.token, action, resource, release_id })
+        Ok(Question { token: request.token, action, resource, release_id, resource_server: request.resource_server })
     }
 }
 
@@ -139,6 +145,12 @@ pub(super) async fn check(
                 return Ok(Reason::Inactive.into());
             };
             usage.note_use(&verified);
+            if let (Some(asking), Verified::AppToken(AppToken { audience: Some(audience), .. })) =
+                (&question.resource_server, verified.as_ref())
+                && !audience.contains(asking)
+            {
+                return Ok(Reason::WrongAudience.into());
+            }
             let Some(resource) = &question.resource else {
                 return Ok(Reason::NoSuchResource.into());
             };

@@ -23,6 +23,8 @@ use serde::Serialize;
 ///
 /// Denied:
 /// - `inactive`: the credential is invalid, expired or revoked;
+/// - `wrong_audience`: the token is bound (RFC 8707) to resource servers other than the one
+///   asking (`resource_server`);
 /// - `no_such_resource`: the resource does not exist, or its name cannot be one;
 /// - `other_team`: the resource belongs to another team than the credential;
 /// - `wrong_resource_kind`: the action is not about that kind of resource (a deployment action on
@@ -50,6 +52,7 @@ pub enum Reason {
     AllowedByProjectAdmin,
     AllowedByDeveloperRole,
     Inactive,
+    WrongAudience,
     NoSuchResource,
     OtherTeam,
     WrongResourceKind,
@@ -92,6 +95,7 @@ impl fmt::Display for Reason {
             Reason::AllowedByProjectAdmin => "allowed_by_project_admin",
             Reason::AllowedByDeveloperRole => "allowed_by_developer_role",
             Reason::Inactive => "inactive",
+            Reason::WrongAudience => "wrong_audience",
             Reason::NoSuchResource => "no_such_resource",
             Reason::OtherTeam => "other_team",
             Reason::WrongResourceKind => "wrong_resource_kind",
@@ -120,7 +124,7 @@ pub struct Decision {
     /// Machine-readable: `allowed_by_default_actions`, `allowed_by_key_actions`,
     /// `allowed_by_role:<name>`, `allowed_by_preview_deploy_key`, `allowed_by_admin_key`,
     /// `allowed_by_team_admin`, `allowed_by_project_admin`, `allowed_by_developer_role`,
-    /// `inactive`, `no_such_resource`, `other_team`, `wrong_resource_kind`, `not_in_scope`,
+    /// `inactive`, `wrong_audience`, `no_such_resource`, `other_team`, `wrong_resource_kind`, `not_in_scope`,
     /// `never_delegated`, `denied_by_role:<name>`, `not_allowed_by_role`,
     /// `not_allowed_by_developer_role`, `not_in_key_actions`, `release_id_required`.
     #[schema(value_type = String, example = "allowed_by_default_actions")]

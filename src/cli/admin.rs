@@ -10,8 +10,8 @@ use serde_json::json;
 use crate::authz::Action;
 use crate::db::{DatabaseUrl, DbConnection};
 use crate::domain::{
-    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, RoleName, Slug,
-    TeamRole,
+    AppName, DeploymentName, DeploymentType, DisplayName, Email, Password, RedirectUri, RedirectUris, ResourceUri,
+    RoleName, Slug, TeamRole,
 };
 use crate::ops::audit::{AuditFilter, AuditKind};
 use crate::ops::deploy_keys::{ExpiresIn, KeyActions, KeyTarget, NewKeyParams};
@@ -41,6 +41,9 @@ pub enum AdminCommand {
     /// Backend credentials for platform services (introspection, /v1/check).
     #[command(subcommand)]
     Backend(BackendCommand),
+    /// Resource servers tokens may be bound to (RFC 8707 resource indicators).
+    #[command(subcommand)]
+    Resource(ResourceCommand),
     /// A team's custom roles (SPEC §2 statements).
     #[command(subcommand)]
     Role(RoleCommand),
@@ -292,6 +295,26 @@ pub enum BackendCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ResourceCommand {
+    /// Register a resource server; a token request's `resource` must name a registered one.
+    Create {
+        /// Its URI, exactly as clients will send it (https; http only on loopback).
+        #[arg(long, value_parser = ResourceUri::parse)]
+        uri: ResourceUri,
+        /// Only project tokens of this deployment's project may be bound to it.
+        #[arg(long, value_parser = DeploymentName::parse)]
+        deployment: Option<DeploymentName>,
+    },
+    /// List the registered resource servers.
+    List,
+    /// Unregister a resource server: no new token can be bound to it.
+    Delete {
+        /// Its URI, as registered.
+        uri: String,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct RoleRef {
     /// Team slug.
@@ -464,6 +487,13 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
         }
         AdminCommand::App(AppCommand::Delete { client_id }) => print(ops::apps::delete(conn, &actor, &client_id)?),
         AdminCommand::Backend(BackendCommand::Create { name }) => print(ops::backends::create(conn, &actor, &name)?),
+        AdminCommand::Resource(ResourceCommand::Create { uri, deployment }) => {
+            print(ops::resources::create(conn, &actor, &uri, deployment.as_ref())?)
+        }
+        AdminCommand::Resource(ResourceCommand::List) => {
+            print(json!({ "resource_servers": ops::resources::list(conn)? }))
+        }
+        AdminCommand::Resource(ResourceCommand::Delete { uri }) => print(ops::resources::delete(conn, &actor, &uri)?),
         AdminCommand::Member(MemberCommand::SetCustomRoles { member, roles }) => {
             print(ops::members::set_custom_roles(conn, &actor, &member.team, &member.email, &roles)?)
         }

@@ -36,7 +36,7 @@ impl Fixture {
              INSERT INTO oauth_apps VALUES (1, 1, 'client-1', 'App', 'confidential', 'secret-hash', NULL, NULL,
                                             '2026-01-01 00:00:00');
              INSERT INTO grants VALUES (1, 1, 1, 1, 1, 1, 'project', '{grant}', '2026-01-01 00:00:00', NULL,
-                                        '2026-01-01 00:00:00', NULL, NULL, NULL, NULL);
+                                        '2026-01-01 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL);
              INSERT INTO deploy_keys VALUES (1, '{key}', 'prod:acme-web-prod', 'ci', 1, 1, 'deployment:view', NULL, 1, 1,
                                              NULL, '2026-01-01 00:00:00', NULL, NULL);",
             grant = grant.as_str(),

@@ -137,6 +137,8 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_reason -> Nullable<Text>,
         device_name -> Nullable<Text>,
+        resources -> Nullable<Text>,
+        audience -> Nullable<Text>,
     }
 }
 
@@ -167,6 +169,7 @@ diesel::table! {
         redeemed_at -> Nullable<Timestamp>,
         replayed_at -> Nullable<Timestamp>,
         grant_id -> Nullable<BigInt>,
+        resources -> Nullable<Text>,
     }
 }
 
@@ -238,6 +241,16 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+        resources -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    resource_servers (id) {
+        id -> BigInt,
+        uri -> Text,
+        deployment_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
     }
 }
 
@@ -291,6 +304,7 @@ diesel::joinable!(refresh_tokens -> grants (grant_id));
 diesel::joinable!(deploy_keys -> projects (project_id));
 diesel::joinable!(deploy_keys -> deployments (deployment_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(resource_servers -> deployments (deployment_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -313,5 +327,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     login_failures,
     device_codes,
+    resource_servers,
     audit_events,
 );

@@ -12,30 +12,38 @@ pub struct RedirectUri(String);
 
 const LOOPBACK_PREFIXES: [&str; 2] = ["http://127.0.0.1", "http://[::1]"];
 
+/// `value` as an absolute `http`/`https` URL with a host, without a fragment or user info, at
+/// most 2000 bytes and with no whitespace: what redirect URIs (RFC 6749 §3.1.2) and resource
+/// indicators (RFC 8707 §2) share. `what` names it in the message.
+pub(super) fn absolute_web_url(value: &str, what: &str) -> Result<Url, Invalid> {
+    let invalid = |why: &str| Invalid(format!("invalid {what} {value:?}: {why}"));
+    if value.len() > 2000 {
+        return Err(invalid("longer than 2000 characters"));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("contains whitespace"));
+    }
+    let url = Url::parse(value).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    // WHATWG parsing turns `https:///cb` into `https://cb/`; the URI as written has no host.
+    let authority = value.split_once("://").map(|(_, rest)| rest);
+    if url.host_str().is_none_or(str::is_empty) || authority.is_none_or(|rest| rest.starts_with('/')) {
+        return Err(invalid("a host is required"));
+    }
+    if value.contains('#') {
+        return Err(invalid("a fragment is not allowed"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("user info is not allowed"));
+    }
+    Ok(url)
+}
+
 impl RedirectUri {
     pub fn parse(value: &str) -> Result<RedirectUri, Invalid> {
-        let invalid = |why: &str| Invalid(format!("invalid redirect URI {value:?}: {why}"));
-        if value.len() > 2000 {
-            return Err(invalid("longer than 2000 characters"));
-        }
-        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(invalid("contains whitespace"));
-        }
-        let url = Url::parse(value).map_err(|e| invalid(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(invalid("the scheme must be http or https"));
-        }
-        // WHATWG parsing turns `https:///cb` into `https://cb/`; the URI as written has no host.
-        let authority = value.split_once("://").map(|(_, rest)| rest);
-        if url.host_str().is_none_or(str::is_empty) || authority.is_none_or(|rest| rest.starts_with('/')) {
-            return Err(invalid("a host is required"));
-        }
-        if value.contains('#') {
-            return Err(invalid("a fragment is not allowed"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid("user info is not allowed"));
-        }
+        absolute_web_url(value, "redirect URI")?;
         Ok(RedirectUri(value.to_owned()))
     }
 

@@ -63,6 +63,12 @@ impl Params {
         }
     }
 
+    /// Every non-empty value of `name`, in order: for parameters that may repeat, such as
+    /// RFC 8707's `resource`.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+    }
+
     /// The first non-empty value of `name`, whether or not it is repeated.
     pub fn first(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())

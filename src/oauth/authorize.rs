@@ -11,10 +11,11 @@ use url::Url;
 
 use super::oxide::{self, AuthorizationParams, ConsentChoice, Decided, OAuthFlowError};
 use crate::db::DbConnection;
-use crate::domain::Scope;
+use crate::domain::{Audience, Scope};
 use crate::http::params::Params;
 use crate::http::{AppState, body, client_ip};
 use crate::ops::apps::{self, Client};
+use crate::ops::resources::{NotTarget, check_targets};
 use crate::ops::{Actor, OpError};
 use crate::ui::consent::ticket::{Field, TicketKey};
 use crate::ui::consent::{self, ConsentRequest, Draft, Via};
@@ -54,9 +55,18 @@ impl From<OpError> for Rejection {
 }
 
 /// The authorization request's parameters, as the consent form carries them back (and the
-/// consent ticket covers them, in this order).
-const PROTOCOL_FIELDS: [&str; 7] =
-    ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"];
+/// consent ticket covers them, in this order). `resource` may repeat (RFC 8707 §2): the
+/// ticket covers all of its values, in order.
+const PROTOCOL_FIELDS: [&str; 8] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    consent::RESOURCE,
+];
 
 /// Protocol parameters that must not repeat once the client is trusted (RFC 6749 §3.1).
 const SINGLE: &[&str] = &["response_type", "scope", "state", "code_challenge", "code_challenge_method", "team"];
@@ -150,6 +160,13 @@ fn validate(conn: &mut DbConnection, params: &Params, path_scope: Option<Scope>)
         }
         (Some(challenge), Some(_)) => Some(challenge.to_owned()),
     };
+    let resources = match Audience::parse_all(params.all("resource")) {
+        Ok(resources) => resources,
+        Err(invalid) => return Err(redirect("invalid_target", invalid.0)),
+    };
+    if let Err(NotTarget(why)) = check_targets(conn, resources.as_ref(), scope, None)? {
+        return Err(redirect("invalid_target", why));
+    }
     Ok(Validated {
         params: AuthorizationParams {
             client_id: app.client_id.clone(),
@@ -157,6 +174,7 @@ fn validate(conn: &mut DbConnection, params: &Params, path_scope: Option<Scope>)
             state,
             scope,
             code_challenge,
+            resources,
         },
         client,
     })
@@ -210,6 +228,9 @@ fn hidden_fields(params: &AuthorizationParams) -> Vec<(&'static str, String)> {
         fields.push(("code_challenge", challenge.clone()));
         fields.push(("code_challenge_method", "S256".to_owned()));
     }
+    for resource in params.resources.iter().flat_map(Audience::uris) {
+        fields.push((consent::RESOURCE, resource.to_string()));
+    }
     fields
 }
 
@@ -223,13 +244,12 @@ fn consent_page(
     draft: Draft,
 ) -> Result<ConsentPage, OpError> {
     let fields = hidden_fields(&validated.params);
-    let bound: Vec<Field> = PROTOCOL_FIELDS
-        .iter()
-        .map(|name| (*name, fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())))
-        .collect();
+    let bound = consent::bound_fields(&PROTOCOL_FIELDS, &fields);
+    let bound: Vec<Field> = bound.iter().map(|(name, value)| (*name, value.as_deref())).collect();
     let request = ConsentRequest {
         client: &validated.client,
         scope: validated.params.scope,
+        resources: validated.params.resources.as_ref(),
         via: Via::Redirect(&validated.params.redirect_uri),
         fields: &fields,
         ticket: tickets.issue(&user.session_hash(), &bound, consent::unix_now()),
@@ -324,10 +344,8 @@ async fn decide(
         // The session ended while the page was open: start over from the same request (its
         // protocol parameters only: the stale CSRF token and the choices stay out of the URL).
         let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for name in PROTOCOL_FIELDS {
-            if let Ok(Some(value)) = params.get(name) {
-                query.append_pair(name, value);
-            }
+        for (name, value) in params.pairs().filter(|(name, _)| PROTOCOL_FIELDS.contains(name)) {
+            query.append_pair(name, value);
         }
         return Ok(login_redirect(&format!("/oauth/authorize?{}", query.finish())));
     };

@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use super::client_auth;
 use super::error::{OAuthError, no_store_json};
-use super::request::form;
+use super::request::{form, resources};
 use crate::domain::Scope;
 use crate::http::AppState;
 use crate::ops::grants::device::{self, DEVICE_NAME_MAX, Started};
+use crate::ops::resources::check_targets;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/device_authorization").post(device_authorization));
@@ -38,8 +39,8 @@ fn device_name(raw: Option<&str>) -> Result<Option<String>, OAuthError> {
 }
 
 /// `POST /oauth/device_authorization`: `client_id` (with the client's authentication, as at
-/// the token endpoint; `none` for public clients), `scope` (`project`, the default, or `team`)
-/// and an optional `device_name`.
+/// the token endpoint; `none` for public clients), `scope` (`project`, the default, or `team`),
+/// an optional `device_name` and any number of RFC 8707 `resource`s.
 async fn device_authorization(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -57,11 +58,18 @@ async fn device_authorization(
         }
     };
     let device_name = device_name(params.get("device_name")?)?;
+    let resources = resources(&params)?;
     let policy = state.settings.policy;
     let started: Started = state
         .db(move |conn| -> Result<Started, OAuthError> {
             let app = client_auth::authenticate_app(conn, &presented, true)?;
-            device::start(conn, &app, scope, device_name.as_deref(), &policy).map_err(OAuthError::server_error)
+            match check_targets(conn, resources.as_ref(), scope, None) {
+                Ok(Ok(())) => {}
+                Ok(Err(refused)) => return Err(OAuthError::invalid_target(refused.0)),
+                Err(error) => return Err(OAuthError::server_error(error)),
+            }
+            device::start(conn, &app, scope, device_name.as_deref(), resources.as_ref(), &policy)
+                .map_err(OAuthError::server_error)
         })
         .await??;
     let verification_uri = state.settings.url("/device");

@@ -50,6 +50,11 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
     }
 
+    /// RFC 8707 §2: a `resource` that is malformed, unknown, or not granted.
+    pub fn invalid_target(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_target", description)
+    }
+
     /// A 400 with another RFC error code: RFC 8628 §3.5's `authorization_pending`,
     /// `slow_down`, `access_denied`, `expired_token`.
     pub fn bad_request(error: &'static str, description: impl Into<String>) -> Self {

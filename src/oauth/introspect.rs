@@ -10,6 +10,7 @@ use super::client_auth::{self, Caller};
 use super::error::{OAuthError, no_store_json};
 use super::request::{TokenRequest, token_request};
 use crate::db::now;
+use crate::domain::Audience;
 use crate::http::AppState;
 use crate::ops::verify::Verified;
 use crate::telemetry::metrics;
@@ -42,6 +43,9 @@ pub struct Introspection<'a> {
     pub project_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_slug: Option<&'a str>,
+    /// RFC 7662 §2.2 / RFC 8707: the resource server the token is for, or an array of them.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "as_aud")]
+    pub aud: Option<&'a Audience>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,6 +67,14 @@ pub struct Introspection<'a> {
 fn as_string<S: serde::Serializer>(id: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
     match id {
         Some(id) => serializer.collect_str(id),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn as_aud<S: serde::Serializer>(audience: &Option<&Audience>, serializer: S) -> Result<S::Ok, S::Error> {
+    match audience.map(Audience::uris) {
+        Some([only]) => serializer.serialize_str(only.as_str()),
+        Some(uris) => serializer.collect_seq(uris.iter().map(|uri| uri.as_str())),
         None => serializer.serialize_none(),
     }
 }
@@ -92,6 +104,7 @@ impl<'a> Introspection<'a> {
                 team_slug: Some(&token.team_slug),
                 project_id: token.project_id,
                 project_slug: token.project_slug.as_deref(),
+                aud: token.audience.as_ref(),
                 client_id: Some(&token.client_id),
                 scope: Some(token.scope.as_str()),
                 username: Some(&token.user_email),

@@ -32,7 +32,7 @@ use super::error::OAuthError;
 use crate::db::DbConnection;
 use crate::db::models::apps::App;
 use crate::db::models::codes::Code;
-use crate::domain::{RedirectUri, Scope};
+use crate::domain::{Audience, RedirectUri, Scope};
 use crate::ops::grants::{self, Approval, GrantPolicy, IssuedTokens, ProjectChoice, Redeemed};
 use crate::ops::{Actor, OpError};
 
@@ -44,6 +44,8 @@ pub struct AuthorizationParams {
     pub state: Option<String>,
     pub scope: Scope,
     pub code_challenge: Option<String>,
+    /// RFC 8707 resources, registered and allowed for `scope`.
+    pub resources: Option<Audience>,
 }
 
 /// The token request (`grant_type=authorization_code`), validated by our edge.
@@ -51,6 +53,8 @@ pub struct CodeExchange<'a> {
     pub code: &'a str,
     pub redirect_uri: &'a str,
     pub code_verifier: Option<&'a str>,
+    /// RFC 8707 resources to narrow the token's audience to.
+    pub resources: Option<&'a Audience>,
 }
 
 /// What the user chose on the consent page.
@@ -68,6 +72,8 @@ struct Bridge<'a, 'c> {
     policy: &'a GrantPolicy,
     requested_redirect_uri: &'a str,
     consent: Option<ConsentChoice<'c>>,
+    /// The request's RFC 8707 resources: asked for (authorization) or to narrow to (token).
+    resources: Option<&'a Audience>,
     /// The code `extract` found, checked but not yet spent.
     presented: Option<Code>,
     issued: Option<IssuedTokens>,
@@ -75,6 +81,8 @@ struct Bridge<'a, 'c> {
     /// Why a primitive failed, for the response (oxide-auth only knows that it did).
     failure: Option<OpError>,
     grant_problem: Option<&'static str>,
+    /// Why the token request's resources were refused (RFC 8707 `invalid_target`).
+    untargeted: Option<String>,
 }
 
 impl<'a> Bridge<'a, '_> {
@@ -92,11 +100,13 @@ impl<'a> Bridge<'a, '_> {
             policy,
             requested_redirect_uri,
             consent: None,
+            resources: None,
             presented: None,
             issued: None,
             client_ip: None,
             failure: None,
             grant_problem: None,
+            untargeted: None,
         }
     }
 }
@@ -162,6 +172,7 @@ impl Authorizer for Bridge<'_, '_> {
             scope,
             redirect_uri: self.requested_redirect_uri,
             code_challenge: challenge.as_deref(),
+            resources: self.resources,
         };
         grants::approve(self.conn, &consent.actor, &approval, self.policy).map_err(|error| {
             self.failure = Some(error);
@@ -205,8 +216,9 @@ impl Authorizer for Bridge<'_, '_> {
 impl Issuer for Bridge<'_, '_> {
     fn issue(&mut self, _grant: Grant) -> Result<IssuedToken, ()> {
         let code = self.presented.take().ok_or(())?;
+        let ip = self.client_ip.clone();
         let redeemed =
-            grants::redeem_code(self.conn, self.app, &code, self.policy, self.client_ip.clone(), crate::db::now());
+            grants::redeem_code(self.conn, self.app, &code, self.resources, self.policy, ip, crate::db::now());
         match redeemed {
             Ok(Redeemed::Issued(tokens)) => {
                 let issued = IssuedToken {
@@ -222,6 +234,10 @@ impl Issuer for Bridge<'_, '_> {
             }
             Ok(Redeemed::Refused) => {
                 self.grant_problem = Some("the user can no longer grant this access");
+                Err(())
+            }
+            Ok(Redeemed::Untargeted(refused)) => {
+                self.untargeted = Some(refused.0);
                 Err(())
             }
             Ok(Redeemed::Replayed) => {
@@ -426,6 +442,7 @@ pub fn decide(
     let approve = consent.is_some();
     let mut bridge = Bridge::new(conn, app, redirect_uris, policy, &params.redirect_uri);
     bridge.consent = consent;
+    bridge.resources = params.resources.as_ref();
     let pending = run_authorization(&mut bridge, params)?;
     if !approve {
         return match pending.deny() {
@@ -463,6 +480,7 @@ pub fn exchange_code(
 ) -> Result<IssuedTokens, OAuthError> {
     let mut bridge = Bridge::new(conn, app, &[], policy, exchange.redirect_uri);
     bridge.client_ip = client_ip;
+    bridge.resources = exchange.resources;
     let request = TokenRequest { client_id: &app.client_id, exchange };
     let result = accesstoken::access_token(&mut bridge, &request);
     if let Some(tokens) = bridge.issued.take() {
@@ -470,6 +488,9 @@ pub fn exchange_code(
     }
     if let Some(failure) = bridge.failure.take() {
         return Err(OAuthError::server_error(failure));
+    }
+    if let Some(refused) = bridge.untargeted.take() {
+        return Err(OAuthError::invalid_target(refused));
     }
     let problem = bridge.grant_problem.unwrap_or("the authorization code is invalid");
     match result {

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, web};
 
 use super::client_auth::{self, Presented};
 use super::error::OAuthError;
+use crate::domain::Audience;
 use crate::http::body;
 use crate::http::params::Params;
 
@@ -37,4 +38,10 @@ pub async fn token_request(req: &HttpRequest, payload: web::Payload) -> Result<T
     }
     let token = params.get("token")?.ok_or_else(|| OAuthError::invalid_request("token is missing"))?.to_owned();
     Ok(TokenRequest { presented, token })
+}
+
+/// The RFC 8707 `resource` parameters of a request (any number), parsed; a malformed one is
+/// `invalid_target` (§2). Whether they are registered is for the use case to judge.
+pub fn resources(params: &Params) -> Result<Option<Audience>, OAuthError> {
+    Audience::parse_all(params.all("resource")).map_err(|invalid| OAuthError::invalid_target(invalid.0))
 }

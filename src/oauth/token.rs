@@ -7,10 +7,10 @@ use serde::Serialize;
 use super::client_auth;
 use super::error::{OAuthError, no_store_json};
 use super::oxide::{self, CodeExchange};
-use super::request::form;
+use super::request::{form, resources};
 use crate::http::{AppState, client_ip};
 use crate::ops::grants::device::{self, Refused};
-use crate::ops::grants::{self, IssuedTokens, RefreshRefused};
+use crate::ops::grants::{self, IssuedTokens, RefreshAsk, RefreshRefused};
 
 /// RFC 8628 §3.4.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -68,6 +68,7 @@ async fn token(
             "supported: authorization_code, refresh_token, {DEVICE_CODE_GRANT}"
         )));
     }
+    let requested = resources(&params)?;
     let policy = state.settings.policy;
     let ip = client_ip(&req);
     let issued = state
@@ -78,12 +79,17 @@ async fn token(
                 let redirect_uri = params.get("redirect_uri")?.ok_or_else(|| {
                     OAuthError::invalid_request("redirect_uri is missing (it was part of the authorization request)")
                 })?;
-                let exchange = CodeExchange { code, redirect_uri, code_verifier: params.get("code_verifier")? };
+                let exchange = CodeExchange {
+                    code,
+                    redirect_uri,
+                    code_verifier: params.get("code_verifier")?,
+                    resources: requested.as_ref(),
+                };
                 oxide::exchange_code(conn, &app, &policy, &exchange, ip)
             } else if grant_type == DEVICE_CODE_GRANT {
                 let device_code =
                     params.get("device_code")?.ok_or_else(|| OAuthError::invalid_request("device_code is missing"))?;
-                match device::poll(conn, &app, device_code, &policy, ip, crate::db::now()) {
+                match device::poll(conn, &app, device_code, requested.as_ref(), &policy, ip, crate::db::now()) {
                     Ok(Ok(tokens)) => Ok(tokens),
                     Ok(Err(refused)) => Err(poll_error(refused)),
                     Err(error) => Err(OAuthError::server_error(error)),
@@ -92,7 +98,8 @@ async fn token(
                 let refresh_token = params
                     .get("refresh_token")?
                     .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-                match grants::refresh(conn, &app, refresh_token, params.get("scope")?, &policy, ip, crate::db::now()) {
+                let ask = RefreshAsk { scope: params.get("scope")?, audience: requested.as_ref() };
+                match grants::refresh(conn, &app, refresh_token, &ask, &policy, ip, crate::db::now()) {
                     Ok(Ok(tokens)) => Ok(tokens),
                     Ok(Err(RefreshRefused::InvalidGrant)) => {
                         Err(OAuthError::invalid_grant("the refresh token is invalid, expired, revoked or already used"))
@@ -100,6 +107,7 @@ async fn token(
                     Ok(Err(RefreshRefused::InvalidScope)) => {
                         Err(OAuthError::invalid_scope("the requested scope exceeds the original grant"))
                     }
+                    Ok(Err(RefreshRefused::InvalidTarget(refused))) => Err(OAuthError::invalid_target(refused.0)),
                     Err(error) => Err(OAuthError::server_error(error)),
                 }
             }
@@ -125,5 +133,6 @@ fn poll_error(refused: Refused) -> OAuthError {
         Refused::InvalidGrant => {
             OAuthError::invalid_grant("the device code is invalid, already used, or was issued to another client")
         }
+        Refused::InvalidTarget(refused) => OAuthError::invalid_target(refused.0),
     }
 }

@@ -37,6 +37,7 @@ pub mod grants;
 pub mod members;
 pub mod page;
 pub mod projects;
+pub mod resources;
 pub mod roles;
 pub mod secrets;
 pub mod signing;

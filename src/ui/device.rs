@@ -21,7 +21,7 @@ use super::{ForPage, PageError, render, signed_in, signed_in_form};
 use crate::db::DbConnection;
 use crate::db::models::apps;
 use crate::db::models::device_codes::DeviceCode;
-use crate::domain::{Scope, UserCode};
+use crate::domain::{Audience, Scope, UserCode};
 use crate::http::params::Params;
 use crate::http::{AppState, client_ip};
 use crate::ops::grants::device::{self, DeviceDecision, Lookup, Typist};
@@ -69,9 +69,11 @@ fn consent_page(
     let bound: [Field; 1] = [("user_code", Some(&user_code))];
     let ticket = tickets.issue(&user.session_hash(), &bound, consent::unix_now());
     let fields = [("user_code", user_code.clone())];
+    let resources = Audience::from_stored(request.resources.as_deref());
     let consent_request = ConsentRequest {
         client: &client,
         scope: Scope::parse(&request.scope)?,
+        resources: resources.as_ref(),
         via: Via::Device { user_code },
         fields: &fields,
         ticket,

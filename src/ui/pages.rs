@@ -104,6 +104,8 @@ pub struct ConsentPage {
     pub redirect_target: Option<String>,
     /// The device flow: the code the device shows, for the user to compare (RFC 8628 §5.4).
     pub user_code: Option<String>,
+    /// The resource servers (RFC 8707) the token will be accepted by, when the request names any.
+    pub resources: Vec<String>,
     pub error: Option<String>,
 }
 

@@ -156,10 +156,18 @@ fn an_expired_consent_ticket_is_refused() {
         .unwrap();
     let session_hash: String = sessions::table.select(sessions::session_hash).get_result(&mut conn).unwrap();
     let key = TicketKey::new(&SecretString::from(secret)).unwrap();
-    let fields: Vec<(&str, Option<&str>)> =
-        ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"]
-            .map(|name| (name, form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())))
-            .to_vec();
+    let fields: Vec<(&str, Option<&str>)> = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "resource",
+    ]
+    .map(|name| (name, form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())))
+    .to_vec();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let expired = key.issue(&session_hash, &fields, now - TTL_SECONDS - 1);
     let html =

@@ -15,15 +15,7 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// `POST /oauth/device_authorization` for `app` (Basic for confidential apps) with `extra`.
 fn request_device(world: &World, app: &App, extra: &[(&str, &str)]) -> Response {
-    let mut form = vec![("client_id", app.client_id.as_str())];
-    form.extend_from_slice(extra);
-    let request = http().post(world.url("/oauth/device_authorization")).form(&form);
-    match &app.secret {
-        Some(secret) => request.basic_auth(&app.client_id, Some(secret)),
-        None => request,
-    }
-    .send()
-    .unwrap()
+    world.post_as(app, "/oauth/device_authorization", extra)
 }
 
 fn start(world: &World, app: &App, extra: &[(&str, &str)]) -> Value {
@@ -34,14 +26,7 @@ fn start(world: &World, app: &App, extra: &[(&str, &str)]) -> Value {
 }
 
 fn poll(world: &World, app: &App, device_code: &str) -> Response {
-    let form = [("grant_type", GRANT_TYPE), ("device_code", device_code), ("client_id", app.client_id.as_str())];
-    let request = http().post(world.url("/oauth/token")).form(&form);
-    match &app.secret {
-        Some(secret) => request.basic_auth(&app.client_id, Some(secret)),
-        None => request,
-    }
-    .send()
-    .unwrap()
+    world.post_as(app, "/oauth/token", &[("grant_type", GRANT_TYPE), ("device_code", device_code)])
 }
 
 /// The RFC 6749 §5.2 error of a poll, checked to be a 400.
@@ -365,4 +350,32 @@ fn metadata_advertises_the_device_endpoint_and_grant() {
         http().get(world.url("/.well-known/oauth-authorization-server")).send().unwrap().json().unwrap();
     assert_eq!(metadata["device_authorization_endpoint"], world.url("/oauth/device_authorization"));
     assert!(metadata["grant_types_supported"].as_array().unwrap().contains(&Value::from(GRANT_TYPE)), "{metadata}");
+}
+
+#[test]
+fn a_device_request_naming_a_resource_gets_a_token_bound_to_it_and_may_narrow_nothing_new() {
+    let world = World::new();
+    let (email, team, project) = world.owner_with_project();
+    let app = world.public_app(&team);
+    let backend = world.backend();
+    let uri = format!("https://{}.tools.example/mcp", harness::unique("rs"));
+    world.cli(&["admin", "resource", "create", "--uri", &uri]);
+
+    let started = start(&world, &app, &[("resource", &uri)]);
+    let user_code = started["user_code"].as_str().unwrap();
+    let browser = world.login(&email);
+    let consent = enter(&world, &browser, user_code).text().unwrap();
+    assert!(consent.contains(&format!("<code>{uri}</code>")), "the consent page names the resource server");
+    let done = decide(&world, &browser, &consent, &[("team", &team), ("project", &project), ("decision", "approve")]);
+    assert_eq!(done.status(), 200);
+
+    let device_code = started["device_code"].as_str().unwrap();
+    let form = [("grant_type", GRANT_TYPE), ("device_code", device_code), ("resource", "https://other.example/mcp")];
+    let widened = world.post_as(&app, "/oauth/token", &form);
+    assert_eq!(widened.status(), 400);
+    assert_eq!(widened.json::<Value>().unwrap()["error"], "invalid_target");
+    // Refused before anything was spent: the device still gets its token.
+    let tokens: Value = poll(&world, &app, device_code).json().unwrap();
+    let answer = world.introspect(&backend, tokens["access_token"].as_str().unwrap());
+    assert_eq!(answer["aud"], uri.as_str());
 }

@@ -25,6 +25,7 @@ mod metrics;
 mod pages;
 mod races;
 mod refresh;
+mod resources;
 mod roles;
 mod settings_keys;
 mod settings_team;

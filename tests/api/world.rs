@@ -216,15 +216,22 @@ impl World {
             ("code", code),
             ("redirect_uri", app.redirect_uri.as_str()),
             ("code_verifier", verifier),
-            ("client_id", app.client_id.as_str()),
         ];
-        let request = http().post(self.url("/oauth/token")).form(&form);
+        self.post_as(app, "/oauth/token", &form)
+    }
+
+    /// Posts `form` and the app's `client_id` to `path` as the app: with its secret by Basic
+    /// when it is confidential, as a public client otherwise.
+    pub fn post_as(&self, app: &App, path: &str, form: &[(&str, &str)]) -> Response {
+        let mut form = form.to_vec();
+        form.push(("client_id", &app.client_id));
+        let request = http().post(self.url(path)).form(&form);
         match &app.secret {
             Some(secret) => request.basic_auth(&app.client_id, Some(secret)),
             None => request,
         }
         .send()
-        .expect("token request")
+        .expect("request as the app")
     }
 
     /// The full flow: the token response JSON for `email` granting `grant` to `app`.

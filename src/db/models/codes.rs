@@ -21,6 +21,8 @@ pub struct Code {
     pub redeemed_at: Option<PrimitiveDateTime>,
     pub replayed_at: Option<PrimitiveDateTime>,
     pub grant_id: Option<i64>,
+    /// RFC 8707 resources asked for (space-separated), if any.
+    pub resources: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -36,6 +38,7 @@ pub struct NewCode<'a> {
     pub code_challenge: Option<&'a str>,
     pub created_at: PrimitiveDateTime,
     pub expires_at: PrimitiveDateTime,
+    pub resources: Option<&'a str>,
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewCode) -> QueryResult<()> {

@@ -135,7 +135,7 @@ mod tests {
             logged(
                 &mut f,
                 "INSERT INTO grants VALUES (2, 1, 2, 1, NULL, NULL, 'team', 'other', '2026-01-01', NULL, '2026-01-01',
-                                            NULL, NULL, NULL, NULL)"
+                                            NULL, NULL, NULL, NULL, NULL, NULL)"
             ),
             vec![]
         );

@@ -31,6 +31,8 @@ pub struct DeviceCode {
     pub created_at: PrimitiveDateTime,
     pub expires_at: PrimitiveDateTime,
     pub decided_at: Option<PrimitiveDateTime>,
+    /// RFC 8707 resources asked for (space-separated), if any.
+    pub resources: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -45,6 +47,7 @@ pub struct NewDeviceCode<'a> {
     pub status: &'a str,
     pub created_at: PrimitiveDateTime,
     pub expires_at: PrimitiveDateTime,
+    pub resources: Option<&'a str>,
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewDeviceCode) -> QueryResult<()> {

@@ -22,6 +22,10 @@ pub struct Grant {
     pub revoked_at: Option<PrimitiveDateTime>,
     pub revoked_reason: Option<String>,
     pub device_name: Option<String>,
+    /// RFC 8707 resources approved (space-separated), if any.
+    pub resources: Option<String>,
+    /// The resources the live access token is for: all of `resources`, or fewer.
+    pub audience: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -38,6 +42,8 @@ pub struct NewGrant<'a> {
     pub access_token_expires_at: Option<PrimitiveDateTime>,
     pub created_at: PrimitiveDateTime,
     pub device_name: Option<&'a str>,
+    pub resources: Option<&'a str>,
+    pub audience: Option<&'a str>,
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewGrant) -> QueryResult<Grant> {
@@ -131,12 +137,14 @@ pub fn replace_access_token(
     hash: &str,
     issued_at: PrimitiveDateTime,
     expires_at: Option<PrimitiveDateTime>,
+    audience: Option<&str>,
 ) -> QueryResult<usize> {
     diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
         .set((
             grants::access_token_hash.eq(hash),
             grants::access_token_issued_at.eq(issued_at),
             grants::access_token_expires_at.eq(expires_at),
+            grants::audience.eq(audience),
         ))
         .execute(conn)
 }
@@ -166,6 +174,7 @@ pub struct LiveGrant {
     pub project_admin: Option<i64>,
     pub client_id: String,
     pub app_name: String,
+    pub audience: Option<String>,
 }
 
 /// The hot path of every introspection: runs natively (see `natively!`).
@@ -199,6 +208,7 @@ pub fn find_live_by_access_hash(conn: &mut DbConnection, hash: &str) -> QueryRes
             project_admins::member_id.nullable(),
             oauth_apps::client_id,
             oauth_apps::name,
+            grants::audience,
         ))
         .get_result(c)
         .optional())

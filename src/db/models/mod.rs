@@ -42,6 +42,7 @@ pub mod login_failures;
 pub mod members;
 pub mod projects;
 pub mod refresh_tokens;
+pub mod resource_servers;
 pub mod roles;
 pub mod server_secrets;
 pub mod sessions;

@@ -7,10 +7,10 @@ use crate::authz::{Action, ProjectRef, Resource, decide};
 use crate::db::DbConnection;
 use crate::db::models::apps::App;
 use crate::db::models::{codes, projects as project_rows, teams};
-use crate::domain::{DisplayName, Scope, Slug};
-use crate::ops::access;
+use crate::domain::{Audience, DisplayName, Scope, Slug};
 use crate::ops::audit::{self, Actor, Event};
 use crate::ops::{OpError, OpResult, projects};
+use crate::ops::{access, resources};
 use crate::telemetry::metrics::{self, TokenKind};
 use crate::tokens::{SecretHash, generate_secret};
 
@@ -30,6 +30,8 @@ pub struct Approval<'a> {
     pub scope: Scope,
     pub redirect_uri: &'a str,
     pub code_challenge: Option<&'a str>,
+    /// RFC 8707 resources the request asked for.
+    pub resources: Option<&'a Audience>,
 }
 
 /// What the user chose on a consent page, for an app.
@@ -97,6 +99,8 @@ pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, poli
         let choice =
             Choice { app: approval.app, user_id: approval.user_id, team: approval.team, project: &approval.project };
         let (team, project) = resolve(conn, actor, &choice, approval.scope, policy)?;
+        resources::check_targets(conn, approval.resources, approval.scope, project.as_ref().map(|p| p.id))??;
+        let resources = approval.resources.map(Audience::to_stored);
         codes::create(
             conn,
             &codes::NewCode {
@@ -110,6 +114,7 @@ pub fn approve(conn: &mut DbConnection, actor: &Actor, approval: &Approval, poli
                 code_challenge: approval.code_challenge,
                 created_at: now,
                 expires_at: now + policy.code_ttl,
+                resources: resources.as_deref(),
             },
         )?;
         audit::record(

@@ -12,8 +12,9 @@ use crate::db::DbConnection;
 use crate::db::models::apps::App;
 use crate::db::models::device_codes::{self, Decision, DeviceCode, status};
 use crate::db::models::login_failures::{self, FailureKind};
-use crate::domain::{Scope, Slug, UserCode};
+use crate::domain::{Audience, Scope, Slug, UserCode};
 use crate::ops::audit::{self, Actor, Event};
+use crate::ops::resources::{self, NotTarget};
 use crate::ops::{OpError, OpResult};
 use crate::tokens::{SecretHash, generate_secret};
 
@@ -43,8 +44,10 @@ pub fn start(
     app: &App,
     scope: Scope,
     device_name: Option<&str>,
+    resources: Option<&Audience>,
     policy: &GrantPolicy,
 ) -> OpResult<Started> {
+    let resources = resources.map(Audience::to_stored);
     let device_code = generate_secret();
     let hash = SecretHash::of(&device_code);
     let now = crate::db::now();
@@ -63,6 +66,7 @@ pub fn start(
                 status: status::PENDING,
                 created_at: now,
                 expires_at: now + policy.device_code_ttl,
+                resources: resources.as_deref(),
             },
         );
         match created {
@@ -171,6 +175,8 @@ pub fn decide(
                 let choice = Choice { app, user_id, team, project };
                 let (team, project) = resolve(conn, actor, &choice, scope, policy)?;
                 let project_id = project.as_ref().map(|p| p.id);
+                let resources = Audience::from_stored(request.resources.as_deref());
+                resources::check_targets(conn, resources.as_ref(), scope, project_id)??;
                 let approve = Decision::Approve { user_id, team_id: team.id, project_id };
                 let recorded = device_codes::decide(conn, request.id, &approve, now)?;
                 (
@@ -205,6 +211,8 @@ pub enum Refused {
     ExpiredToken,
     /// Unknown, another client's, or already redeemed.
     InvalidGrant,
+    /// The poll named resources the user did not approve, or that are gone (RFC 8707).
+    InvalidTarget(NotTarget),
 }
 
 /// RFC 8628 §3.4–3.5: a poll of the token endpoint with `device_code` by `app`. While the user
@@ -216,6 +224,7 @@ pub fn poll(
     conn: &mut DbConnection,
     app: &App,
     device_code: &str,
+    requested: Option<&Audience>,
     policy: &GrantPolicy,
     client_ip: Option<String>,
     now: PrimitiveDateTime,
@@ -241,7 +250,7 @@ pub fn poll(
                 Ok(Err(if too_soon { Refused::SlowDown } else { Refused::AuthorizationPending }))
             }
             status::DENIED => Ok(Err(Refused::AccessDenied)),
-            _ => redeem(conn, app, &request, policy, &actor, now),
+            _ => redeem(conn, app, &request, requested, policy, &actor, now),
         }
     })?;
     if let Ok(tokens) = &polled {
@@ -255,6 +264,7 @@ fn redeem(
     conn: &mut DbConnection,
     app: &App,
     request: &DeviceCode,
+    requested: Option<&Audience>,
     policy: &GrantPolicy,
     actor: &Actor,
     now: PrimitiveDateTime,
@@ -262,6 +272,7 @@ fn redeem(
     let (Some(user_id), Some(team_id)) = (request.user_id, request.team_id) else {
         return Ok(Err(Refused::InvalidGrant));
     };
+    let resources = Audience::from_stored(request.resources.as_deref());
     let approved = Approved {
         app,
         user_id,
@@ -269,6 +280,8 @@ fn redeem(
         project_id: request.project_id,
         scope: &request.scope,
         device_name: request.device_name.as_deref(),
+        resources: resources.as_ref(),
+        requested,
     };
     let claim = |conn: &mut DbConnection| Ok(device_codes::claim(conn, request.id)?);
     Ok(match issue_in_tx(conn, &approved, policy, actor, now, claim)? {
@@ -279,5 +292,6 @@ fn redeem(
         // Approved, but the user can no longer grant it (removed, disabled, project gone).
         Issue::Refused => Err(Refused::AccessDenied),
         Issue::Lost => Err(Refused::InvalidGrant),
+        Issue::Untargeted(refused) => Err(Refused::InvalidTarget(refused)),
     })
 }

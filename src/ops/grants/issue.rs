@@ -8,9 +8,10 @@ use super::{GrantPolicy, IssuedTokens, check_unverified_limit, mint_access_token
 use crate::db::DbConnection;
 use crate::db::models::apps::{self, App};
 use crate::db::models::{grants, members, projects as project_rows, teams, users};
-use crate::domain::Scope;
+use crate::domain::{Audience, Scope};
 use crate::ops::OpResult;
 use crate::ops::audit::{self, Actor, Event};
+use crate::ops::resources::{self, NotTarget};
 use crate::tokens::SecretHash;
 
 /// What the user approved, as stored with the code or device code being redeemed.
@@ -21,6 +22,10 @@ pub(super) struct Approved<'a> {
     pub project_id: Option<i64>,
     pub scope: &'a str,
     pub device_name: Option<&'a str>,
+    /// The RFC 8707 resources approved.
+    pub resources: Option<&'a Audience>,
+    /// The resources the token request names, to narrow the token's audience to.
+    pub requested: Option<&'a Audience>,
 }
 
 /// What [`issue_in_tx`] did.
@@ -33,6 +38,9 @@ pub(super) enum Issue {
     Refused,
     /// Somebody else claimed it first.
     Lost,
+    /// The token request's resources were not approved, or are no longer registered: nothing
+    /// was claimed (RFC 8707 §2.2 `invalid_target`).
+    Untargeted(NotTarget),
 }
 
 /// In the caller's write transaction: locks in the order of the module doc of `ops`
@@ -49,6 +57,14 @@ pub(super) fn issue_in_tx(
     claim: impl FnOnce(&mut DbConnection) -> OpResult<bool>,
 ) -> OpResult<Issue> {
     let app = approved.app;
+    let scope = Scope::parse(approved.scope)?;
+    let audience = match Audience::narrowed(approved.resources, approved.requested) {
+        Ok(audience) => audience,
+        Err(widened) => return Ok(Issue::Untargeted(widened.into())),
+    };
+    if let Err(refused) = resources::check_targets(conn, audience.as_ref(), scope, approved.project_id)? {
+        return Ok(Issue::Untargeted(refused));
+    }
     let member = match members::find(conn, approved.team_id, approved.user_id)? {
         Some(member) if members::lock(conn, member.id)? => Some(member),
         _ => None,
@@ -78,7 +94,6 @@ pub(super) fn issue_in_tx(
         },
         None => None,
     };
-    let scope = Scope::parse(approved.scope)?;
     let access_token = mint_access_token(&team.slug, project.as_ref().map(|p| p.slug.as_str()));
     let access_hash = SecretHash::of(&access_token);
     let ttl = policy.token_ttl(app);
@@ -96,6 +111,8 @@ pub(super) fn issue_in_tx(
             access_token_expires_at: ttl.map(|ttl| now + Duration::seconds(ttl)),
             created_at: now,
             device_name: approved.device_name,
+            resources: approved.resources.map(Audience::to_stored).as_deref(),
+            audience: audience.as_ref().map(Audience::to_stored).as_deref(),
         },
     )?;
     let refresh_token = match ttl {

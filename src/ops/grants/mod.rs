@@ -17,7 +17,7 @@ use time::{Duration, PrimitiveDateTime};
 pub use self::code::{Redeemed, find_code, redeem_code};
 pub use self::consent::{Approval, ProjectChoice, approve};
 pub use self::list::{TeamGrant, TeamGrants, UserGrants, list_for_team, list_for_user, sees_team_grants};
-pub use self::refresh::{RefreshRefused, refresh};
+pub use self::refresh::{RefreshAsk, RefreshRefused, refresh};
 pub use self::revoke::{ending, revoke, revoke_token};
 use super::access::{self, Judge};
 use super::{Actor, OpError, OpResult};

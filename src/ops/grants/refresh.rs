@@ -8,9 +8,10 @@ use super::{GrantPolicy, IssuedTokens, mint_access_token, new_refresh_token};
 use crate::db::DbConnection;
 use crate::db::models::apps::App;
 use crate::db::models::{grants, members, projects as project_rows, refresh_tokens, teams, users};
-use crate::domain::Scope;
+use crate::domain::{Audience, Scope};
 use crate::ops::OpResult;
 use crate::ops::audit::{self, Actor, Event};
+use crate::ops::resources::{self, NotTarget};
 use crate::tokens::SecretHash;
 
 /// Why a refresh was refused (RFC 6749 §5.2).
@@ -18,17 +19,27 @@ use crate::tokens::SecretHash;
 pub enum RefreshRefused {
     InvalidGrant,
     InvalidScope,
+    /// RFC 8707 §2.2: a resource not granted, or no longer registered.
+    InvalidTarget(NotTarget),
+}
+
+/// What a refresh request asks for beyond its grant: the same `scope` (RFC 6749 §6) and the
+/// `resource`s to narrow the new token's audience to (RFC 8707 §2.2).
+pub struct RefreshAsk<'a> {
+    pub scope: Option<&'a str>,
+    pub audience: Option<&'a Audience>,
 }
 
 /// `grant_type=refresh_token` (RFC 6749 §6) with rotation: both tokens are replaced, the old
 /// access token stops at once, and presenting a rotated refresh token again revokes the grant
 /// (RFC 9700 §4.14.2). Membership is re-checked as on every use. Locks in the order of the
-/// module doc of `ops`: membership, grant, refresh token.
+/// module doc of `ops`: membership, grant, refresh token. The new token is for the grant's
+/// resources, or those of them the request names.
 pub fn refresh(
     conn: &mut DbConnection,
     app: &App,
     presented: &str,
-    requested_scope: Option<&str>,
+    ask: &RefreshAsk,
     policy: &GrantPolicy,
     client_ip: Option<String>,
     now: PrimitiveDateTime,
@@ -54,10 +65,19 @@ pub fn refresh(
         }
         // Scopes are "project" or "team" and a grant has exactly one, so the only narrowing
         // available is asking for the same scope again.
-        if let Some(requested) = requested_scope
+        if let Some(requested) = ask.scope
             && requested != grant.scope
         {
             return Ok(Err(RefreshRefused::InvalidScope));
+        }
+        let granted = Audience::from_stored(grant.resources.as_deref());
+        let audience = match Audience::narrowed(granted.as_ref(), ask.audience) {
+            Ok(audience) => audience,
+            Err(widened) => return Ok(Err(RefreshRefused::InvalidTarget(widened.into()))),
+        };
+        let scope = Scope::parse(&grant.scope)?;
+        if let Err(refused) = resources::check_targets(conn, audience.as_ref(), scope, grant.project_id)? {
+            return Ok(Err(RefreshRefused::InvalidTarget(refused)));
         }
         let Some(token_info) = live_standing(conn, &grant)? else {
             return Ok(Err(RefreshRefused::InvalidGrant));
@@ -67,7 +87,11 @@ pub fn refresh(
         let expires_at = ttl.map(|ttl| now + Duration::seconds(ttl));
         // Only a live grant's token is replaced: a revocation that committed since the grant
         // was read leaves nothing to hand out.
-        if grants::replace_access_token(conn, grant.id, SecretHash::of(&access_token).as_str(), now, expires_at)? != 1 {
+        let stored_audience = audience.as_ref().map(Audience::to_stored);
+        let hash = SecretHash::of(&access_token);
+        if grants::replace_access_token(conn, grant.id, hash.as_str(), now, expires_at, stored_audience.as_deref())?
+            != 1
+        {
             return Ok(Err(RefreshRefused::InvalidGrant));
         }
         if !refresh_tokens::claim(conn, token.id, now)? {
@@ -87,12 +111,7 @@ pub fn refresh(
                 details: json!({}),
             },
         )?;
-        Ok(Ok(IssuedTokens {
-            access_token,
-            refresh_token: Some(refresh_token),
-            expires_in: ttl,
-            scope: Scope::parse(&grant.scope)?,
-        }))
+        Ok(Ok(IssuedTokens { access_token, refresh_token: Some(refresh_token), expires_in: ttl, scope }))
     })?;
     if let Ok(tokens) = &refreshed {
         tokens.count_issued();

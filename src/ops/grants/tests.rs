@@ -17,6 +17,9 @@ const POLICY: GrantPolicy = GrantPolicy {
     device_code_ttl: Duration::minutes(10),
 };
 
+/// A refresh that asks for nothing beyond the grant.
+const ASK_NOTHING: RefreshAsk = RefreshAsk { scope: None, audience: None };
+
 struct Fixture {
     _dir: tempfile::TempDir,
     conn: DbConnection,
@@ -71,6 +74,7 @@ impl Fixture {
             scope,
             redirect_uri: "https://c.example/cb",
             code_challenge: None,
+            resources: None,
         };
         approve(&mut self.conn, &Actor::Cli, &approval, &POLICY).unwrap()
     }
@@ -78,7 +82,7 @@ impl Fixture {
     fn redeem(&mut self, code: &str) -> Redeemed {
         let now = crate::db::now();
         let row = find_code(&mut self.conn, code, now).unwrap().expect("a live code");
-        redeem_code(&mut self.conn, &self.app, &row, &POLICY, None, now).unwrap()
+        redeem_code(&mut self.conn, &self.app, &row, None, &POLICY, None, now).unwrap()
     }
 
     fn tokens(&mut self) -> IssuedTokens {
@@ -150,7 +154,8 @@ fn issuing_logs_no_change_and_a_refresh_names_only_the_rotated_token() {
     let tokens = f.tokens();
     assert_eq!(credential_changes::head(&mut f.conn).unwrap(), before, "issuing a grant changes no answer");
     let refresh_token = tokens.refresh_token.unwrap();
-    let refreshed = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, crate::db::now()).unwrap();
+    let refreshed =
+        refresh(&mut f.conn, &f.app, &refresh_token, &ASK_NOTHING, &POLICY, None, crate::db::now()).unwrap();
     assert!(refreshed.is_ok());
     let logged: Vec<_> =
         credential_changes::after(&mut f.conn, before).unwrap().into_iter().map(|c| c.token_hash).collect();
@@ -163,9 +168,10 @@ fn refresh_tokens_expire_after_their_ttl() {
     let tokens = f.tokens();
     let refresh_token = tokens.refresh_token.unwrap();
     let later = crate::db::now() + POLICY.refresh_ttl + Duration::seconds(1);
-    let refused = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, later).unwrap();
+    let refused = refresh(&mut f.conn, &f.app, &refresh_token, &ASK_NOTHING, &POLICY, None, later).unwrap();
     assert!(matches!(refused, Err(RefreshRefused::InvalidGrant)));
-    let refreshed = refresh(&mut f.conn, &f.app, &refresh_token, None, &POLICY, None, crate::db::now()).unwrap();
+    let refreshed =
+        refresh(&mut f.conn, &f.app, &refresh_token, &ASK_NOTHING, &POLICY, None, crate::db::now()).unwrap();
     assert!(refreshed.is_ok(), "still valid now");
 }
 

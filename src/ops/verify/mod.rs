@@ -20,7 +20,7 @@ use crate::authz::{
 
 use crate::db::DbConnection;
 use crate::db::models::{deploy_keys, deployments, grants, members, roles};
-use crate::domain::{DeploymentType, MemberRole, Scope};
+use crate::domain::{Audience, DeploymentType, MemberRole, Scope};
 use crate::tokens::{Credential, CredentialKind, SecretHash};
 
 mod barrier;
@@ -49,6 +49,8 @@ pub struct AppToken {
     pub issued_at: PrimitiveDateTime,
     pub expires_at: Option<PrimitiveDateTime>,
     pub grant_created_at: PrimitiveDateTime,
+    /// The resource servers the token is bound to (RFC 8707), if any.
+    pub audience: Option<Audience>,
 }
 
 /// A live deploy key: what it is, and what decisions judge it by (its actions and custom role,
@@ -232,6 +234,7 @@ fn verify_credential(
                 issued_at: row.access_token_issued_at,
                 expires_at: row.access_token_expires_at,
                 grant_created_at: row.created_at,
+                audience: Audience::from_stored(row.audience.as_deref()),
             })
         }
         CredentialKind::DeploymentKey { .. } | CredentialKind::PreviewProjectKey => {

@@ -12,16 +12,21 @@ use super::PageError;
 use super::pages::{Account, ConsentPage, ProjectOption, TeamChoice};
 use super::session::SessionUser;
 use crate::db::DbConnection;
-use crate::domain::{DisplayName, MemberRole, Scope, Slug};
+use crate::domain::{Audience, DisplayName, MemberRole, Scope, Slug};
 use crate::http::params::Params;
 use crate::ops::apps::Client;
 use crate::ops::grants::ProjectChoice;
 use crate::ops::{OpError, OpResult, projects, teams};
 
+/// The RFC 8707 parameter that may repeat in a request the consent page carries.
+pub const RESOURCE: &str = "resource";
+
 /// The authorization request the page is about, already validated.
 pub struct ConsentRequest<'a> {
     pub client: &'a Client,
     pub scope: Scope,
+    /// The resource servers the token will be bound to, if the request named any.
+    pub resources: Option<&'a Audience>,
     pub via: Via<'a>,
     /// The protocol parameters, as the form carries them back in hidden inputs.
     pub fields: &'a [(&'static str, String)],
@@ -155,6 +160,7 @@ pub fn page(
         new_project_slug: draft.new_project_slug,
         redirect_target,
         user_code,
+        resources: request.resources.into_iter().flat_map(Audience::uris).map(ToString::to_string).collect(),
         error: draft.error,
     })
 }
@@ -162,6 +168,18 @@ pub fn page(
 /// Now, in Unix seconds, as consent tickets count time.
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The consent ticket's fields for a page carrying the hidden `fields`: each of `names` with
+/// its value, the values of [`RESOURCE`] joined by spaces (a resource URI has none).
+pub fn bound_fields<'a>(names: &[&'a str], fields: &[(&str, String)]) -> Vec<(&'a str, Option<String>)> {
+    names
+        .iter()
+        .map(|name| {
+            let values: Vec<&str> = fields.iter().filter(|(field, _)| field == name).map(|(_, v)| v.as_str()).collect();
+            (*name, (!values.is_empty()).then(|| values.join(" ")))
+        })
+        .collect()
 }
 
 /// SPEC §4: the decision stands only for the very request the page showed. The posted
@@ -174,11 +192,22 @@ pub fn check_ticket(
     params: &Params,
     names: &[&str],
 ) -> Result<(), PageError> {
-    let posted: Option<Vec<Field>> =
-        names.iter().map(|name| params.get(name).ok().map(|value| (*name, value))).collect();
+    let posted: Option<Vec<(&str, Option<String>)>> = names
+        .iter()
+        .map(|name| match *name {
+            RESOURCE => {
+                let values: Vec<&str> = params.all(name).collect();
+                Some((*name, (!values.is_empty()).then(|| values.join(" "))))
+            }
+            _ => params.get(name).ok().map(|value| (*name, value.map(str::to_owned))),
+        })
+        .collect();
     let ticket = params.get("consent_ticket").ok().flatten();
     let outcome = match posted {
-        Some(posted) => tickets.check(ticket, &user.session_hash(), &posted, unix_now()),
+        Some(posted) => {
+            let posted: Vec<Field> = posted.iter().map(|(name, value)| (*name, value.as_deref())).collect();
+            tickets.check(ticket, &user.session_hash(), &posted, unix_now())
+        }
         None => Err(TicketError::Mismatch),
     };
     match outcome {

@@ -1,0 +1,10 @@
+DROP TRIGGER grants_changed ON grants;
+CREATE TRIGGER grants_changed AFTER DELETE OR UPDATE OF
+    id, app_id, user_id, team_id, project_id, member_id, scope, access_token_hash,
+    access_token_issued_at, access_token_expires_at, created_at, revoked_at, revoked_reason
+ON grants FOR EACH ROW EXECUTE FUNCTION grants_changed();
+ALTER TABLE grants DROP COLUMN audience;
+ALTER TABLE grants DROP COLUMN resources;
+ALTER TABLE device_codes DROP COLUMN resources;
+ALTER TABLE authorization_codes DROP COLUMN resources;
+DROP TABLE resource_servers;
