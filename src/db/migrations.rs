@@ -2,10 +2,19 @@
 
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use diesel::{QueryableByName, RunQueryDsl, sql_query};
+
 use super::DbConnection;
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A row of `PRAGMA foreign_key_check` (only the table is read).
+#[derive(QueryableByName)]
+struct ForeignKeyViolation {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
+}
 
 /// Applies every pending migration; returns the versions applied (empty when up to date).
 /// Safe to run concurrently from several processes: on SQLite the migration runs under the
@@ -16,11 +25,29 @@ pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
         // Under the write lock, so a second process starting on the same new file waits and
         // then finds nothing pending. diesel nests each migration's own transaction inside.
-        DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-            c.run_pending_migrations(SQLITE)
-                .map(|versions| versions.iter().map(ToString::to_string).collect())
-                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))
-        })?,
+        // Foreign keys are off for the run (a table rebuild needs them off, and the PRAGMA is
+        // a no-op inside a transaction: https://sqlite.org/foreignkeys.html §2) and the result
+        // is checked before the commit.
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA foreign_keys = OFF")?;
+            let result = c.immediate_transaction(|c| {
+                let versions: Vec<String> = c
+                    .run_pending_migrations(SQLITE)
+                    .map(|versions| versions.iter().map(ToString::to_string).collect())
+                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+                let dangling: Vec<ForeignKeyViolation> = sql_query("PRAGMA foreign_key_check").load(c)?;
+                if let Some(first) = dangling.first() {
+                    anyhow::bail!(
+                        "migration left {} dangling reference(s), first in table {}",
+                        dangling.len(),
+                        first.table
+                    );
+                }
+                Ok(versions)
+            });
+            c.batch_execute("PRAGMA foreign_keys = ON")?;
+            result?
+        }
         DbConnection::Pg(c) => {
             // Arbitrary constant identifying "portcullis migrations" among advisory locks.
             c.batch_execute("SELECT pg_advisory_lock(7402291)")?;
@@ -37,7 +64,6 @@ pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use diesel::connection::SimpleConnection;
-    use diesel::{QueryableByName, RunQueryDsl, sql_query};
 
     use super::*;
     use crate::db::{DatabaseUrl, pool};

@@ -4,10 +4,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::client_auth;
 use super::error::{OAuthError, no_store_json};
 use super::oxide::{self, CodeExchange};
 use super::request::form;
+use super::{client_auth, client_metadata};
 use crate::http::{AppState, client_ip};
 use crate::ops::grants::device::{self, Refused};
 use crate::ops::grants::{self, IssuedTokens, RefreshRefused};
@@ -68,6 +68,7 @@ async fn token(
             "supported: authorization_code, refresh_token, {DEVICE_CODE_GRANT}"
         )));
     }
+    client_metadata::resolve_for_endpoint(&state, presented.public_id()).await?;
     let policy = state.settings.policy;
     let ip = client_ip(&req);
     let issued = state
