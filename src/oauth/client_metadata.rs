@@ -208,12 +208,8 @@ async fn fetch_unbounded(url: &Url, allow_loopback: bool) -> Result<ClientDocume
         builder = builder.resolve_to_addrs(domain, &addresses);
     }
     let client = builder.build().map_err(|e| Refusal::Server(e.to_string()))?;
-    let mut response = client
-        .get(url.as_str())
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| if e.is_timeout() { Refusal::TimedOut } else { Refusal::Unreachable })?;
+    let mut response =
+        client.get(url.as_str()).header(header::ACCEPT, "application/json").send().await.map_err(transport)?;
     let status = response.status();
     if status.is_redirection() {
         return Err(Refusal::Redirected(status.as_u16()));
@@ -223,13 +219,18 @@ async fn fetch_unbounded(url: &Url, allow_loopback: bool) -> Result<ClientDocume
     }
     let lifetime = lifetime_of(response.headers());
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|_| Refusal::Unreachable)? {
+    while let Some(chunk) = response.chunk().await.map_err(transport)? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
             return Err(Refusal::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
     parse_document(url, &body, lifetime)
+}
+
+/// A failed request or body read: reqwest's own deadline is the same [`FETCH_TIMEOUT`].
+fn transport(error: reqwest::Error) -> Refusal {
+    if error.is_timeout() { Refusal::TimedOut } else { Refusal::Unreachable }
 }
 
 fn lifetime_of(headers: &HeaderMap) -> u64 {
