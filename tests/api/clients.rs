@@ -158,7 +158,7 @@ fn a_metadata_document_client_gets_consent_and_tokens_and_is_fetched_once_within
     assert_eq!(page.status(), 200);
     let page = unescape(&page.text().unwrap());
     assert!(page.contains("Agent Host"));
-    assert!(page.contains(&format!(r#"id="owner-host">127.0.0.1</strong>"#)), "the host is the owner line: {page}");
+    assert!(page.contains(r#"id="owner-host">127.0.0.1</strong>"#), "the host is the owner line: {page}");
     assert!(page.contains("Unverified"));
 
     let tokens = world.tokens(&owner, &app, Grant::Team { team: &team });
