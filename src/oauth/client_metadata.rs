@@ -8,6 +8,7 @@
 //! redirect, stop after 5 seconds and after 64 KiB.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::HttpRequest;
@@ -20,6 +21,7 @@ use super::error::OAuthError;
 use crate::domain::{AppName, RedirectUris};
 use crate::http::AppState;
 use crate::http::params::Params;
+use crate::ops::OpError;
 use crate::ops::client_documents::{self, ClientDocument};
 use crate::ui::PageError;
 
@@ -42,6 +44,8 @@ pub enum Refusal {
     Unresolvable,
     #[error("the client_id URL's host resolves to {0}, a non-public address")]
     PrivateAddress(IpAddr),
+    #[error("plain http is allowed only to loopback addresses, and {0} is not one")]
+    PlainHttp(IpAddr),
     #[error("the metadata document could not be fetched (connection failed)")]
     Unreachable,
     #[error("the metadata document took longer than {} seconds", FETCH_TIMEOUT.as_secs())]
@@ -180,13 +184,11 @@ async fn vetted_addresses(url: &Url, allow_loopback: bool) -> Result<Vec<SocketA
         return Err(Refusal::Unresolvable);
     }
     for address in &addresses {
-        let allowed = match classify(address.ip()) {
-            AddressClass::Public => url.scheme() == "https",
-            AddressClass::Loopback => allow_loopback,
-            AddressClass::Forbidden => false,
-        };
-        if !allowed {
-            return Err(Refusal::PrivateAddress(address.ip()));
+        match classify(address.ip()) {
+            AddressClass::Public if url.scheme() != "https" => return Err(Refusal::PlainHttp(address.ip())),
+            AddressClass::Public => {}
+            AddressClass::Loopback if allow_loopback => {}
+            AddressClass::Loopback | AddressClass::Forbidden => return Err(Refusal::PrivateAddress(address.ip())),
         }
     }
     Ok(addresses)
@@ -327,12 +329,19 @@ pub async fn resolve(state: &AppState, client_id: &str) -> Result<(), Refusal> {
     if fresh {
         return Ok(());
     }
-    let document = fetch(&url, allow_loopback).await?;
-    state
-        .db(move |conn| client_documents::store(conn, &document, crate::db::now()))
-        .await
-        .map_err(|e| server(&e))?
-        .map_err(|e| server(&e))
+    let document = Arc::new(fetch(&url, allow_loopback).await?);
+    // Two first fetches of one document may race to insert it: the loser stores it again,
+    // now as an update of the winner's row.
+    for retry in [true, false] {
+        let document = document.clone();
+        match state.db(move |conn| client_documents::store(conn, &document, crate::db::now())).await {
+            Ok(Err(OpError::Conflict(_))) if retry => continue,
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(error)) => return Err(server(&error)),
+            Err(error) => return Err(server(&error)),
+        }
+    }
+    Err(Refusal::Server("the metadata document could not be stored".into()))
 }
 
 /// [`resolve`] for `/oauth/authorize`: an unusable document is an error page (4xx), never a

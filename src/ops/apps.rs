@@ -349,17 +349,9 @@ pub fn register(conn: &mut DbConnection, actor: &Actor, registration: &Registrat
         let app = apps::create(
             conn,
             &apps::NewApp {
-                team_id: None,
-                client_id: &client_id,
-                name: registration.name.as_str(),
-                client_type: "public",
-                secret_hash: None,
-                token_ttl_seconds: None,
-                created_at: now(),
-                origin: origin::DYNAMIC,
-                metadata_expires_at: None,
                 client_uri: registration.client_uri,
                 logo_uri: registration.logo_uri,
+                ..apps::NewApp::unowned(&client_id, registration.name.as_str(), origin::DYNAMIC, now())
             },
             &uris,
         )?;

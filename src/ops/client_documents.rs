@@ -50,17 +50,10 @@ pub fn store(conn: &mut DbConnection, document: &ClientDocument, now: PrimitiveD
                 apps::create(
                     conn,
                     &NewApp {
-                        team_id: None,
-                        client_id: &document.client_id,
-                        name: fields.name,
-                        client_type: "public",
-                        secret_hash: None,
-                        token_ttl_seconds: None,
-                        created_at: now,
-                        origin: origin::METADATA_DOCUMENT,
                         metadata_expires_at: Some(fields.expires_at),
                         client_uri: fields.client_uri,
                         logo_uri: fields.logo_uri,
+                        ..NewApp::unowned(&document.client_id, fields.name, origin::METADATA_DOCUMENT, now)
                     },
                     &uris,
                 )?;

@@ -118,9 +118,9 @@ fn answer(mut stream: TcpStream, replies: &Mutex<HashMap<String, Reply>>, hits: 
     };
 }
 
+/// The authorization request for `app` (team scope, PKCE) from a browser that is not logged in.
 fn authorize(world: &World, app: &App) -> Response {
-    let (_, challenge) = pkce();
-    browser().get(world.url("/oauth/authorize")).query(&world.authorize_query(app, "team", &challenge)).send().unwrap()
+    authorize_as(world, &browser(), app)
 }
 
 /// A refusal page: 4xx, no redirect, and the reason in its text.
@@ -149,12 +149,7 @@ fn a_metadata_document_client_gets_consent_and_tokens_and_is_fetched_once_within
     let app = documents.document("/agent/client.json", json!({}), Some("max-age=600"));
 
     let browser = world.login(&owner);
-    let (_, challenge) = pkce();
-    let page = browser
-        .get(world.url("/oauth/authorize"))
-        .query(&world.authorize_query(&app, "team", &challenge))
-        .send()
-        .unwrap();
+    let page = authorize_as(&world, &browser, &app);
     assert_eq!(page.status(), 200);
     let page = unescape(&page.text().unwrap());
     assert!(page.contains("Agent Host"));
@@ -185,16 +180,9 @@ fn a_metadata_document_client_gets_consent_and_tokens_and_is_fetched_once_within
     // Expired: fetched again and updated; a failing re-fetch refuses instead of serving the copy.
     let expire = || {
         use portcullis::db::schema::oauth_apps::dsl::*;
-        let mut conn = world.conn();
-        let past = time::macros::datetime!(2000-01-01 0:00);
-        let changed = match &mut conn {
-            portcullis::db::DbConnection::Sqlite(c) => diesel::update(oauth_apps.filter(client_id.eq(&app.client_id)))
-                .set(metadata_expires_at.eq(past))
-                .execute(c),
-            portcullis::db::DbConnection::Pg(c) => diesel::update(oauth_apps.filter(client_id.eq(&app.client_id)))
-                .set(metadata_expires_at.eq(past))
-                .execute(c),
-        };
+        let changed = diesel::update(oauth_apps.filter(client_id.eq(&app.client_id)))
+            .set(metadata_expires_at.eq(time::macros::datetime!(2000-01-01 0:00)))
+            .execute(&mut world.conn());
         assert_eq!(changed.unwrap(), 1);
     };
     expire();
@@ -266,11 +254,7 @@ fn hostile_metadata_documents_are_refused_without_a_redirect() {
 
     let apps: i64 = {
         use portcullis::db::schema::oauth_apps::dsl::*;
-        match &mut world.conn() {
-            portcullis::db::DbConnection::Sqlite(c) => oauth_apps.filter(team_id.is_null()).count().get_result(c),
-            portcullis::db::DbConnection::Pg(c) => oauth_apps.filter(team_id.is_null()).count().get_result(c),
-        }
-        .unwrap()
+        oauth_apps.filter(team_id.is_null()).count().get_result(&mut world.conn()).unwrap()
     };
     assert_eq!(apps, 1, "only the valid document (whose redirect URI was not asked for) became an app");
 }
@@ -365,12 +349,7 @@ fn open_registration_issues_public_unowned_clients_that_operators_list_and_delet
 
     let audited: Vec<(String, Option<String>)> = {
         use portcullis::db::schema::audit_events::dsl::*;
-        let query = audit_events.filter(action.eq("app.registered")).select((actor, client_ip));
-        match &mut world.conn() {
-            portcullis::db::DbConnection::Sqlite(c) => query.load(c),
-            portcullis::db::DbConnection::Pg(c) => query.load(c),
-        }
-        .unwrap()
+        audit_events.filter(action.eq("app.registered")).select((actor, client_ip)).load(&mut world.conn()).unwrap()
     };
     assert_eq!(audited, [("anonymous".to_owned(), Some("127.0.0.1".to_owned()))]);
 

@@ -56,6 +56,25 @@ pub struct NewApp<'a> {
     pub logo_uri: Option<&'a str>,
 }
 
+impl<'a> NewApp<'a> {
+    /// A public app no team owns (SPEC §7: registered, or a metadata document), unverified.
+    pub fn unowned(client_id: &'a str, name: &'a str, origin: &'a str, created_at: PrimitiveDateTime) -> Self {
+        NewApp {
+            team_id: None,
+            client_id,
+            name,
+            client_type: "public",
+            secret_hash: None,
+            token_ttl_seconds: None,
+            created_at,
+            origin,
+            metadata_expires_at: None,
+            client_uri: None,
+            logo_uri: None,
+        }
+    }
+}
+
 pub fn create(conn: &mut DbConnection, new: &NewApp, redirect_uris: &[&str]) -> QueryResult<App> {
     diesel::insert_into(oauth_apps::table).values(new).execute(conn)?;
     let app = find_by_client_id(conn, new.client_id)?.ok_or(diesel::result::Error::NotFound)?;
