@@ -167,6 +167,15 @@ fn a_metadata_document_client_gets_consent_and_tokens_and_is_fetched_once_within
         "cached for its max-age: pages, consent and token used the row"
     );
 
+    let device = http()
+        .post(world.url("/oauth/device_authorization"))
+        .form(&[("client_id", app.client_id.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(device.status(), 200, "the device flow takes the same client");
+    assert!(device.json::<Value>().unwrap()["user_code"].as_str().is_some());
+    assert_eq!(documents.hits("/agent/client.json"), 1);
+
     // Without PKCE the public client is refused like any other.
     let query: Vec<(String, String)> = world
         .authorize_query(&app, "team", "x")

@@ -1,3 +1,5 @@
+-- Run with foreign keys off (the diesel CLI's default on SQLite): with them on, dropping the
+-- rebuilt table would cascade to every app's grants, codes and redirect URIs.
 -- The unowned apps go, with what hangs off them (spelled out: foreign keys may be off).
 DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.id FROM grants g JOIN oauth_apps a ON a.id = g.app_id WHERE a.team_id IS NULL);
 DELETE FROM deploy_keys WHERE grant_id IN (SELECT g.id FROM grants g JOIN oauth_apps a ON a.id = g.app_id WHERE a.team_id IS NULL);
