@@ -76,6 +76,18 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTCULLIS_SESSION_TTL_SECONDS", default_value_t = 43_200, value_name = "SECONDS",
           value_parser = clap::value_parser!(i64).range(60..=2_592_000))]
     pub session_ttl_seconds: i64,
+
+    /// Let Client ID Metadata Documents be fetched from loopback addresses, and then over
+    /// plain `http` too (development and tests only; SPEC §7).
+    #[arg(long, env = "PORTCULLIS_CLIENT_METADATA_ALLOW_LOOPBACK", default_value_t = false, value_name = "BOOL",
+          action = clap::ArgAction::Set)]
+    pub client_metadata_allow_loopback: bool,
+
+    /// Dynamic client registration (RFC 7591) at `POST /oauth/register`: `open` to anyone, or
+    /// `off` (the route does not exist).
+    #[arg(long, env = "PORTCULLIS_DYNAMIC_REGISTRATION", default_value = "off", value_name = "MODE",
+          value_parser = ["open", "off"])]
+    pub dynamic_registration: String,
 }
 
 /// Validated settings the running server reads.
@@ -87,6 +99,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub policy: GrantPolicy,
     pub session_ttl: Duration,
+    /// Client ID Metadata Documents may come from loopback (and then over `http`).
+    pub client_metadata_allow_loopback: bool,
+    /// `POST /oauth/register` exists (RFC 7591).
+    pub dynamic_registration: bool,
 }
 
 impl Settings {
@@ -115,6 +131,8 @@ impl Settings {
                 device_code_ttl: Duration::seconds(args.device_code_ttl_seconds),
             },
             session_ttl: Duration::seconds(args.session_ttl_seconds),
+            client_metadata_allow_loopback: args.client_metadata_allow_loopback,
+            dynamic_registration: args.dynamic_registration == "open",
         })
     }
 

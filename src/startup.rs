@@ -19,6 +19,7 @@ use crate::http::usage::UsageTracker;
 use crate::http::{AppState, middleware};
 use crate::oauth::client_auth::BackendCache;
 use crate::oauth::error::OAuthError;
+use crate::oauth::register::RegistrationLimiter;
 use crate::ops::verify::Verifier;
 use crate::telemetry::metrics;
 use crate::ui::consent::ticket::TicketKey;
@@ -55,6 +56,7 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         backends: Arc::new(BackendCache::default()),
         verifier: Arc::new(Verifier::new(url, args.verify_cache_entries as usize)),
         consent_tickets,
+        registrations: Arc::new(RegistrationLimiter::default()),
     });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.
@@ -86,6 +88,7 @@ async fn run(
 ) -> anyhow::Result<()> {
     let background = actix_web::rt::spawn(housekeeping(state.clone(), exporter.clone()));
     let metrics_apart = listeners.metrics.is_some();
+    let registration_open = state.settings.dynamic_registration;
     let metrics_server = match listeners.metrics {
         Some(listener) => {
             let (state, exporter) = (state.clone(), exporter.clone());
@@ -118,6 +121,11 @@ async fn run(
             .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
             .wrap(from_fn(middleware::observe))
             .configure(oauth::configure)
+            .configure(|cfg| {
+                if registration_open {
+                    oauth::register::configure(cfg);
+                }
+            })
             .configure(api::configure)
             .configure(|cfg| {
                 if !metrics_apart {

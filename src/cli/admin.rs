@@ -284,6 +284,13 @@ pub enum AppCommand {
         #[arg(long)]
         client_id: String,
     },
+    /// List the applications no team owns: registered at /oauth/register (RFC 7591) and
+    /// cached Client ID Metadata Documents.
+    List {
+        /// Only the dynamically registered ones.
+        #[arg(long)]
+        dynamic: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -486,6 +493,9 @@ fn execute(conn: &mut DbConnection, command: AdminCommand) -> Result<(), OpError
             print(ops::apps::regenerate_secret(conn, &actor, &client_id)?)
         }
         AdminCommand::App(AppCommand::Delete { client_id }) => print(ops::apps::delete(conn, &actor, &client_id)?),
+        AdminCommand::App(AppCommand::List { dynamic }) => {
+            print(json!({ "apps": ops::apps::list_unowned(conn, dynamic)? }))
+        }
         AdminCommand::Backend(BackendCommand::Create { name }) => print(ops::backends::create(conn, &actor, &name)?),
         AdminCommand::Resource(ResourceCommand::Create { uri, deployment }) => {
             print(ops::resources::create(conn, &actor, &uri, deployment.as_ref())?)

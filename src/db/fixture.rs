@@ -33,7 +33,8 @@ impl Fixture {
              INSERT INTO project_admins VALUES (1, 1, '2026-01-01 00:00:00');
              INSERT INTO signing_keys VALUES (1, 'k1', 'EdDSA', 'private', 'public', '2026-01-01 00:00:00', NULL);
              INSERT INTO deployments VALUES (1, 1, 'acme-web-prod', 'prod', 'admin-key-hash', 1, '2026-01-01 00:00:00');
-             INSERT INTO oauth_apps VALUES (1, 1, 'client-1', 'App', 'confidential', 'secret-hash', NULL, NULL,
+             INSERT INTO oauth_apps (id, team_id, client_id, name, client_type, secret_hash, token_ttl_seconds,
+                                     verified_at, created_at) VALUES (1, 1, 'client-1', 'App', 'confidential', 'secret-hash', NULL, NULL,
                                             '2026-01-01 00:00:00');
              INSERT INTO grants VALUES (1, 1, 1, 1, 1, 1, 'project', '{grant}', '2026-01-01 00:00:00', NULL,
                                         '2026-01-01 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL);

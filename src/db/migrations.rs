@@ -2,10 +2,19 @@
 
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use diesel::{QueryableByName, RunQueryDsl, sql_query};
+
 use super::DbConnection;
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A row of `PRAGMA foreign_key_check` (only the table is read).
+#[derive(QueryableByName)]
+struct ForeignKeyViolation {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
+}
 
 /// Applies every pending migration; returns the versions applied (empty when up to date).
 /// Safe to run concurrently from several processes: on SQLite the migration runs under the
@@ -16,11 +25,29 @@ pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     let applied = match conn {
         // Under the write lock, so a second process starting on the same new file waits and
         // then finds nothing pending. diesel nests each migration's own transaction inside.
-        DbConnection::Sqlite(c) => c.immediate_transaction(|c| {
-            c.run_pending_migrations(SQLITE)
-                .map(|versions| versions.iter().map(ToString::to_string).collect())
-                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))
-        })?,
+        // Foreign keys are off for the run (a table rebuild needs them off, and the PRAGMA is
+        // a no-op inside a transaction: https://sqlite.org/foreignkeys.html §2) and the result
+        // is checked before the commit.
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA foreign_keys = OFF")?;
+            let result = c.immediate_transaction(|c| {
+                let versions: Vec<String> = c
+                    .run_pending_migrations(SQLITE)
+                    .map(|versions| versions.iter().map(ToString::to_string).collect())
+                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+                let dangling: Vec<ForeignKeyViolation> = sql_query("PRAGMA foreign_key_check").load(c)?;
+                if let Some(first) = dangling.first() {
+                    anyhow::bail!(
+                        "migration left {} dangling reference(s), first in table {}",
+                        dangling.len(),
+                        first.table
+                    );
+                }
+                Ok(versions)
+            });
+            c.batch_execute("PRAGMA foreign_keys = ON")?;
+            result?
+        }
         DbConnection::Pg(c) => {
             // Arbitrary constant identifying "portcullis migrations" among advisory locks.
             c.batch_execute("SELECT pg_advisory_lock(7402291)")?;
@@ -37,7 +64,6 @@ pub fn run(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use diesel::connection::SimpleConnection;
-    use diesel::{QueryableByName, RunQueryDsl, sql_query};
 
     use super::*;
     use crate::db::{DatabaseUrl, pool};
@@ -87,5 +113,71 @@ mod tests {
             reasons,
             [(1, None), (2, Some("member_removed")), (3, Some("user_disabled")), (4, Some("revoked_by_user"))]
         );
+    }
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+
+    fn count(conn: &mut diesel::SqliteConnection, sql: &str) -> i64 {
+        sql_query(sql).get_result::<Count>(conn).unwrap().n
+    }
+
+    /// `2026-12-06-000001_unowned_clients` rebuilds `oauth_apps` on SQLite: the rows that hang
+    /// off an app survive it (no cascade fired), foreign keys are on again afterwards, the
+    /// change-log triggers exist again, and a team's app is `origin = 'team'`.
+    #[test]
+    fn the_oauth_apps_rebuild_keeps_what_hangs_off_apps_and_the_triggers() {
+        let dir = tempfile::tempdir().unwrap();
+        let url: DatabaseUrl = format!("sqlite://{}", dir.path().join("m.db").display()).parse().unwrap();
+        let DbConnection::Sqlite(mut conn) = pool::open(&url).unwrap() else { unreachable!() };
+        for migration in conn.pending_migrations(SQLITE).unwrap() {
+            if migration.name().version().to_string() == "20261206000001" {
+                break;
+            }
+            conn.run_migration(&migration).unwrap();
+        }
+        conn.batch_execute(
+            "INSERT INTO users VALUES (1, 'ada@example.com', 'Ada', 'x', NULL, '2026-01-01 00:00:00');
+             INSERT INTO teams VALUES (1, 'acme', 'Acme', '2026-01-01 00:00:00');
+             INSERT INTO members VALUES (1, 1, 1, 'developer', '2026-01-01 00:00:00');
+             INSERT INTO oauth_apps VALUES (1, 1, 'client-1', 'App', 'public', NULL, NULL, NULL, '2026-01-01 00:00:00');
+             INSERT INTO oauth_app_redirect_uris VALUES (1, 0, 'https://app.example/cb');
+             INSERT INTO grants VALUES (1, 1, 1, 1, NULL, 1, 'team', 'live', '2026-01-01 00:00:00', NULL,
+                                        '2026-01-01 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL);",
+        )
+        .unwrap();
+        let mut conn = DbConnection::Sqlite(conn);
+        assert_eq!(run(&mut conn).unwrap(), ["20261206000001"]);
+        {
+            // Down, as the diesel CLI runs it on SQLite (foreign keys off), keeps the team's apps
+            // and what hangs off them; then up again.
+            let DbConnection::Sqlite(conn) = &mut conn else { unreachable!() };
+            conn.batch_execute("PRAGMA foreign_keys = OFF").unwrap();
+            conn.revert_last_migration(SQLITE).unwrap();
+            assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM grants"), 1);
+            conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+        }
+        assert_eq!(run(&mut conn).unwrap(), ["20261206000001"]);
+        let DbConnection::Sqlite(conn) = &mut conn else { unreachable!() };
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM grants"), 1);
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM oauth_app_redirect_uris"), 1);
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM oauth_apps WHERE origin = 'team' AND team_id = 1"), 1);
+        assert_eq!(count(conn, "SELECT foreign_keys AS n FROM pragma_foreign_keys"), 1, "foreign keys on again");
+        let logged = count(conn, "SELECT COUNT(*) AS n FROM credential_changes");
+        conn.batch_execute("UPDATE oauth_apps SET name = 'Renamed'").unwrap();
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM credential_changes"), logged + 1, "the update trigger");
+        conn.batch_execute("DELETE FROM grants").unwrap();
+        let logged = count(conn, "SELECT COUNT(*) AS n FROM credential_changes");
+        conn.batch_execute("DELETE FROM oauth_apps").unwrap();
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM credential_changes"), logged + 1, "the delete trigger");
+        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM oauth_app_redirect_uris"), 0, "deleting an app cascades");
+        let unowned_team_app = conn.batch_execute(
+            "INSERT INTO oauth_apps (team_id, client_id, name, client_type, created_at, origin)
+             VALUES (NULL, 'c2', 'App', 'public', '2026-01-01 00:00:00', 'team')",
+        );
+        assert!(unowned_team_app.is_err(), "exactly the team's apps have a team");
     }
 }

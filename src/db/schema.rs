@@ -101,7 +101,7 @@ diesel::table! {
 diesel::table! {
     oauth_apps (id) {
         id -> BigInt,
-        team_id -> BigInt,
+        team_id -> Nullable<BigInt>,
         client_id -> Text,
         name -> Text,
         client_type -> Text,
@@ -109,6 +109,10 @@ diesel::table! {
         token_ttl_seconds -> Nullable<BigInt>,
         verified_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        origin -> Text,
+        metadata_expires_at -> Nullable<Timestamp>,
+        client_uri -> Nullable<Text>,
+        logo_uri -> Nullable<Text>,
     }
 }
 

@@ -9,6 +9,7 @@ use super::usage::UsageTracker;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbConnection, DbPool};
 use crate::oauth::client_auth::BackendCache;
+use crate::oauth::register::RegistrationLimiter;
 use crate::ops::verify::Verifier;
 use crate::ui::consent::ticket::TicketKey;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     /// Binds consent decisions to the page shown; the same key on every instance.
     pub consent_tickets: TicketKey,
+    /// Dynamic client registrations per address (RFC 7591; this instance's count).
+    pub registrations: Arc<RegistrationLimiter>,
 }
 
 /// The database could not be reached or the blocking pool is gone: a server fault.

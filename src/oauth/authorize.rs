@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use url::Url;
 
+use super::client_metadata;
 use super::oxide::{self, AuthorizationParams, ConsentChoice, Decided, OAuthFlowError};
 use crate::db::DbConnection;
 use crate::domain::{Audience, Scope};
@@ -288,6 +289,7 @@ async fn show(
 ) -> Result<HttpResponse, PageError> {
     let params = Params::parse(req.query_string().as_bytes()).map_err(PageError::malformed(&req))?;
     let user = session::current(&req, &state).await.map_err(PageError::db(&req))?;
+    client_metadata::resolve_for_page(&req, &state, &params).await?;
     let policy = state.settings.policy;
     let tickets = state.consent_tickets.clone();
     let outcome = state
@@ -356,6 +358,7 @@ async fn decide(
         ));
     }
     consent::check_ticket(&req, &state.consent_tickets, &user, &params, &PROTOCOL_FIELDS)?;
+    client_metadata::resolve_for_page(&req, &state, &params).await?;
     let policy = state.settings.policy;
     let tickets = state.consent_tickets.clone();
     let client_ip = client_ip(&req);

@@ -42,6 +42,14 @@ impl Presented {
     fn used_basic(&self) -> bool {
         matches!(self, Presented::Basic { .. })
     }
+
+    /// The `client_id` of a client authenticating with `none` (a public client).
+    pub fn public_id(&self) -> Option<&str> {
+        match self {
+            Presented::IdOnly { id } => Some(id),
+            _ => None,
+        }
+    }
 }
 
 /// The `client_id` and `client_secret` of `Authorization: Basic`, each
@@ -119,7 +127,8 @@ pub fn authenticate_app(conn: &mut DbConnection, presented: &Presented, allow_pu
 /// Who may call introspection and `/v1/check`.
 pub enum Caller {
     Backend,
-    App(App),
+    /// Boxed: an app row is large next to nothing at all.
+    App(Box<App>),
 }
 
 /// Backend credentials recently proven, so that a platform service introspecting on every one
@@ -184,7 +193,7 @@ pub fn authenticate_caller(
             Err(failed(presented))
         };
     }
-    authenticate_app(conn, presented, false).map(Caller::App)
+    authenticate_app(conn, presented, false).map(|app| Caller::App(Box::new(app)))
 }
 
 #[cfg(test)]

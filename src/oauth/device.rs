@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::client_auth;
 use super::error::{OAuthError, no_store_json};
 use super::request::{form, resources};
+use super::{client_auth, client_metadata};
 use crate::domain::Scope;
 use crate::http::AppState;
 use crate::ops::grants::device::{self, DEVICE_NAME_MAX, Started};
@@ -59,6 +59,7 @@ async fn device_authorization(
     };
     let device_name = device_name(params.get("device_name")?)?;
     let resources = resources(&params)?;
+    client_metadata::resolve_for_endpoint(&state, presented.public_id()).await?;
     let policy = state.settings.policy;
     let started: Started = state
         .db(move |conn| -> Result<Started, OAuthError> {

@@ -22,7 +22,7 @@ fn cached_json(body: serde_json::Value) -> HttpResponse {
 
 async fn metadata(state: web::Data<AppState>) -> HttpResponse {
     let s = &state.settings;
-    cached_json(json!({
+    let mut metadata = json!({
         "issuer": s.issuer,
         "authorization_endpoint": s.url("/oauth/authorize"),
         "token_endpoint": s.url("/oauth/token"),
@@ -39,7 +39,14 @@ async fn metadata(state: web::Data<AppState>) -> HttpResponse {
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "authorization_response_iss_parameter_supported": true,
-    }))
+        // draft-ietf-oauth-client-id-metadata-document §5.
+        "client_id_metadata_document_supported": true,
+    });
+    if s.dynamic_registration {
+        // RFC 8414 §2: advertised only when the endpoint exists.
+        metadata["registration_endpoint"] = json!(s.url("/oauth/register"));
+    }
+    cached_json(metadata)
 }
 
 async fn jwks(state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {

@@ -3,11 +3,13 @@
 
 mod authorize;
 pub mod client_auth;
+pub mod client_metadata;
 mod device;
 pub mod error;
 pub mod introspect;
 mod metadata;
 mod oxide;
+pub mod register;
 mod request;
 mod revoke;
 mod token;

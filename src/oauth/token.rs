@@ -4,10 +4,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::client_auth;
 use super::error::{OAuthError, no_store_json};
 use super::oxide::{self, CodeExchange};
 use super::request::{form, resources};
+use super::{client_auth, client_metadata};
 use crate::http::{AppState, client_ip};
 use crate::ops::grants::device::{self, Refused};
 use crate::ops::grants::{self, IssuedTokens, RefreshAsk, RefreshRefused};
@@ -69,6 +69,7 @@ async fn token(
         )));
     }
     let requested = resources(&params)?;
+    client_metadata::resolve_for_endpoint(&state, presented.public_id()).await?;
     let policy = state.settings.policy;
     let ip = client_ip(&req);
     let issued = state

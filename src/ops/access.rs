@@ -94,6 +94,7 @@ pub fn judge(conn: &mut DbConnection, actor: &Actor, team_id: i64) -> OpResult<J
             Ok(Judge::Judged(Standing(verify::subject(conn, &verified)?)))
         }
         Actor::App { .. } => Err(OpError::Forbidden("an application acts only through the OAuth endpoints".into())),
+        Actor::Anonymous { .. } => Err(OpError::Forbidden("sign in first".into())),
     }
 }
 
@@ -146,7 +147,7 @@ pub fn visible_team(conn: &mut DbConnection, actor: &Actor, slug: &Slug) -> OpRe
         Actor::Token { credential, .. } => {
             verify::verify(conn, credential.expose_secret(), now())?.is_some_and(|v| v.team_id() == team.id)
         }
-        Actor::App { .. } => false,
+        Actor::App { .. } | Actor::Anonymous { .. } => false,
     };
     if inside { Ok(team) } else { Err(not_found()) }
 }

@@ -4,30 +4,53 @@ use serde_json::json;
 use super::audit::{self, Actor, Event};
 use super::{OpError, OpResult, access};
 use crate::authz::{Action, Resource};
-use crate::db::models::apps;
+use crate::db::models::apps::{self, origin};
 use crate::db::models::grants::Ending;
 use crate::db::{DbConnection, now};
 use crate::domain::{AppName, RedirectUri, RedirectUris, Slug};
 use crate::tokens::secret::generate_hex_id;
 use crate::tokens::{SecretHash, generate_secret};
 
-/// An OAuth client as an authorization request meets it: the app, its owning team, and the
+/// Who stands behind a client, as the consent page names them (SPEC §4, §7).
+pub enum Owner {
+    Team {
+        slug: String,
+        name: String,
+    },
+    /// A Client ID Metadata Document: the host serving it is all that is known.
+    Document {
+        host: String,
+    },
+    /// Registered by anyone at `/oauth/register` (RFC 7591).
+    Registered,
+}
+
+/// An OAuth client as an authorization request meets it: the app, who owns it, and the
 /// redirect URIs it registered.
 pub struct Client {
     pub app: apps::App,
-    pub owner_slug: String,
-    pub owner_name: String,
+    pub owner: Owner,
     pub redirect_uris: Vec<RedirectUri>,
 }
 
 /// The client `client_id` names, if it is registered.
 pub fn client(conn: &mut DbConnection, client_id: &str) -> OpResult<Option<Client>> {
-    let Some((app, owner_slug, owner_name)) = apps::find_with_team(conn, client_id)? else {
+    let Some((app, team)) = apps::find_with_team(conn, client_id)? else {
         return Ok(None);
+    };
+    let owner = match team {
+        Some((slug, name)) => Owner::Team { slug, name },
+        None if app.origin == origin::METADATA_DOCUMENT => Owner::Document {
+            host: url::Url::parse(&app.client_id)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default(),
+        },
+        None => Owner::Registered,
     };
     let redirect_uris =
         apps::redirect_uris(conn, app.id)?.iter().filter_map(|uri| RedirectUri::parse(uri).ok()).collect();
-    Ok(Some(Client { app, owner_slug, owner_name, redirect_uris }))
+    Ok(Some(Client { app, owner, redirect_uris }))
 }
 
 /// Expiring tokens must live between a minute and a year.
@@ -76,13 +99,17 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, params: &NewAppParams) -> 
         let app = apps::create(
             conn,
             &apps::NewApp {
-                team_id: team.id,
+                team_id: Some(team.id),
                 client_id: &client_id,
                 name: params.name.as_str(),
                 client_type: if params.public { "public" } else { "confidential" },
                 secret_hash: secret_hash.as_ref().map(SecretHash::as_str),
                 token_ttl_seconds: params.token_ttl,
                 created_at: now(),
+                origin: origin::TEAM,
+                metadata_expires_at: None,
+                client_uri: None,
+                logo_uri: None,
             },
             &uris,
         )?;
@@ -156,7 +183,7 @@ pub fn show(conn: &mut DbConnection, client_id: &str) -> OpResult<AppOut> {
 pub fn show_in(conn: &mut DbConnection, actor: &Actor, team: &Slug, client_id: &str) -> OpResult<AppOut> {
     let team = access::team(conn, actor, team, Action::OauthAppView)?;
     let app = require(conn, client_id)?;
-    if app.team_id != team.id {
+    if app.team_id != Some(team.id) {
         return Err(OpError::NotFound(format!("no OAuth app with client id {client_id} in team {}", team.slug)));
     }
     out(conn, app)
@@ -193,7 +220,7 @@ pub fn update(
                 action: "app.update",
                 target_type: "oauth_app",
                 target_id: app.client_id.clone(),
-                team_id: Some(app.team_id),
+                team_id: app.team_id,
                 details: json!({ "name": name.map(AppName::as_str), "redirect_uris": uris }),
             },
         )?;
@@ -201,10 +228,15 @@ pub fn update(
     })
 }
 
-/// App `client_id`, for an actor who may manage its team's apps (`oauthApp:manage`).
+/// App `client_id`, for an actor who may manage its team's apps (`oauthApp:manage`); an app
+/// no team owns only an operator manages.
 fn require_manageable(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResult<apps::App> {
     let app = require(conn, client_id)?;
-    access::authorize(conn, actor, Action::OauthAppManage, &Resource::Team { team_id: app.team_id })?;
+    match app.team_id {
+        Some(team_id) => access::authorize(conn, actor, Action::OauthAppManage, &Resource::Team { team_id })?,
+        None if matches!(actor, Actor::Cli | Actor::System) => {}
+        None => return Err(OpError::Forbidden("an app owned by no team is managed by an operator".into())),
+    }
     Ok(app)
 }
 
@@ -234,7 +266,7 @@ pub fn verify(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResu
                 action: "app.verify",
                 target_type: "oauth_app",
                 target_id: app.client_id.clone(),
-                team_id: Some(app.team_id),
+                team_id: app.team_id,
                 details: json!({}),
             },
         )?;
@@ -264,7 +296,7 @@ pub fn regenerate_secret(conn: &mut DbConnection, actor: &Actor, client_id: &str
                 action: "app.regenerate_secret",
                 target_type: "oauth_app",
                 target_id: app.client_id.clone(),
-                team_id: Some(app.team_id),
+                team_id: app.team_id,
                 details: json!({}),
             },
         )?;
@@ -292,10 +324,78 @@ pub fn delete(conn: &mut DbConnection, actor: &Actor, client_id: &str) -> OpResu
                 action: "app.delete",
                 target_type: "oauth_app",
                 target_id: app.client_id.clone(),
-                team_id: Some(app.team_id),
+                team_id: app.team_id,
                 details: json!({ "name": app.name, "revoked_grants": revoked_grants }),
             },
         )?;
         Ok(DeletedAppOut { client_id: app.client_id, deleted: true, revoked_grants })
     })
+}
+
+/// A client registering itself (RFC 7591 §2), validated: always public.
+pub struct Registration<'a> {
+    pub name: &'a AppName,
+    pub redirect_uris: &'a RedirectUris,
+    pub client_uri: Option<&'a str>,
+    pub logo_uri: Option<&'a str>,
+}
+
+/// Registers a public, unverified app owned by no team (origin `dynamic`), audited as
+/// `app.registered` by `actor` (anonymous, with its address). RFC 7591 §3.
+pub fn register(conn: &mut DbConnection, actor: &Actor, registration: &Registration) -> OpResult<apps::App> {
+    let client_id = generate_hex_id::<16>();
+    let uris: Vec<&str> = registration.redirect_uris.iter().map(RedirectUri::as_str).collect();
+    conn.write_transaction(|conn| {
+        let app = apps::create(
+            conn,
+            &apps::NewApp {
+                client_uri: registration.client_uri,
+                logo_uri: registration.logo_uri,
+                ..apps::NewApp::unowned(&client_id, registration.name.as_str(), origin::DYNAMIC, now())
+            },
+            &uris,
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event {
+                action: "app.registered",
+                target_type: "oauth_app",
+                target_id: app.client_id.clone(),
+                team_id: None,
+                details: json!({ "name": app.name, "redirect_uris": uris }),
+            },
+        )?;
+        Ok(app)
+    })
+}
+
+/// An app no team owns, as `portcullis admin app list` shows it.
+#[derive(Debug, Serialize)]
+pub struct UnownedAppOut {
+    pub id: i64,
+    pub client_id: String,
+    pub name: String,
+    /// `dynamic` (RFC 7591) or `metadata_document`.
+    pub origin: String,
+    pub created_at: String,
+    /// Live grants: what deleting the app ends.
+    pub grants: i64,
+}
+
+/// The apps no team owns, oldest first: only the dynamically registered ones when `dynamic`.
+pub fn list_unowned(conn: &mut DbConnection, dynamic: bool) -> OpResult<Vec<UnownedAppOut>> {
+    apps::list_unowned(conn, dynamic.then_some(origin::DYNAMIC))?
+        .into_iter()
+        .map(|app| {
+            Ok(UnownedAppOut {
+                grants: apps::live_grants(conn, app.id)?,
+                id: app.id,
+                created_at: super::rfc3339(app.created_at),
+                client_id: app.client_id,
+                name: app.name,
+                origin: app.origin,
+            })
+        })
+        .collect()
 }

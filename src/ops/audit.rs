@@ -30,6 +30,8 @@ pub enum Actor {
     Token { credential: SecretString, client_id: String, user_id: i64, client_ip: Option<String> },
     /// The server itself (e.g. replay detection revoking a grant).
     System,
+    /// Someone unauthenticated, known only by address (e.g. dynamic client registration).
+    Anonymous { client_ip: Option<String> },
 }
 
 impl Actor {
@@ -39,7 +41,7 @@ impl Actor {
         match self {
             Actor::User { id, .. } => Some(*id),
             Actor::Token { user_id, .. } => Some(*user_id),
-            Actor::Cli | Actor::App { .. } | Actor::System => None,
+            Actor::Cli | Actor::App { .. } | Actor::System | Actor::Anonymous { .. } => None,
         }
     }
 
@@ -50,14 +52,16 @@ impl Actor {
             Actor::App { client_id, .. } => format!("app:{client_id}"),
             Actor::Token { client_id, user_id, .. } => format!("user:{user_id} via app:{client_id}"),
             Actor::System => "system".into(),
+            Actor::Anonymous { .. } => "anonymous".into(),
         }
     }
 
     fn client_ip(&self) -> Option<&str> {
         match self {
-            Actor::User { client_ip, .. } | Actor::App { client_ip, .. } | Actor::Token { client_ip, .. } => {
-                client_ip.as_deref()
-            }
+            Actor::User { client_ip, .. }
+            | Actor::App { client_ip, .. }
+            | Actor::Token { client_ip, .. }
+            | Actor::Anonymous { client_ip } => client_ip.as_deref(),
             Actor::Cli | Actor::System => None,
         }
     }

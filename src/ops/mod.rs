@@ -29,6 +29,7 @@ pub mod access;
 pub mod apps;
 pub mod audit;
 pub mod backends;
+pub mod client_documents;
 pub mod decisions;
 pub mod demo;
 pub mod deploy_keys;

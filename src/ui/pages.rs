@@ -89,8 +89,10 @@ pub struct ConsentPage {
     pub action: &'static str,
     pub account: Account,
     pub app_name: String,
-    pub owner_team_name: String,
-    pub owner_team_slug: String,
+    /// The owning team's name and slug; `None` for an app no team owns.
+    pub owner_team: Option<(String, String)>,
+    /// A Client ID Metadata Document's host: who stands behind such an app (SPEC §7).
+    pub owner_host: Option<String>,
     pub verified: bool,
     pub abilities: Vec<String>,
     pub project_scope: bool,

@@ -9,6 +9,7 @@ mod audit;
 mod authorize;
 mod check;
 mod cli;
+mod clients;
 mod consent;
 mod demo;
 mod deploy_keys;

@@ -50,7 +50,9 @@ class Portcullis:
         self.base_url: str | None = None
 
     def _env(self) -> dict:
-        return {**os.environ, "PORTCULLIS_LOG": os.environ.get("E2E_SERVER_LOG", "warn")}
+        return {**os.environ, "PORTCULLIS_LOG": os.environ.get("E2E_SERVER_LOG", "warn"),
+                # The agent test serves its client metadata document on loopback (SPEC §7).
+                "PORTCULLIS_CLIENT_METADATA_ALLOW_LOOPBACK": "true"}
 
     def cli(self, *args: str) -> dict:
         """Runs `portcullis --database-url URL ARGS...` and returns the JSON object it prints."""

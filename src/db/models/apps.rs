@@ -9,7 +9,8 @@ use crate::db::schema::{authorization_codes, grants, oauth_app_redirect_uris, oa
 #[diesel(table_name = oauth_apps)]
 pub struct App {
     pub id: i64,
-    pub team_id: i64,
+    /// `None` exactly for the apps no team owns (`origin` other than [`origin::TEAM`]).
+    pub team_id: Option<i64>,
     pub client_id: String,
     pub name: String,
     pub client_type: String,
@@ -17,6 +18,20 @@ pub struct App {
     pub token_ttl_seconds: Option<i64>,
     pub verified_at: Option<PrimitiveDateTime>,
     pub created_at: PrimitiveDateTime,
+    pub origin: String,
+    pub metadata_expires_at: Option<PrimitiveDateTime>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+}
+
+/// Where an app comes from (`oauth_apps.origin`).
+pub mod origin {
+    /// Created by a team member; owned by that team.
+    pub const TEAM: &str = "team";
+    /// Registered by anyone at `/oauth/register` (RFC 7591).
+    pub const DYNAMIC: &str = "dynamic";
+    /// A Client ID Metadata Document, cached (draft-ietf-oauth-client-id-metadata-document).
+    pub const METADATA_DOCUMENT: &str = "metadata_document";
 }
 
 impl App {
@@ -28,13 +43,36 @@ impl App {
 #[derive(Insertable)]
 #[diesel(table_name = oauth_apps)]
 pub struct NewApp<'a> {
-    pub team_id: i64,
+    pub team_id: Option<i64>,
     pub client_id: &'a str,
     pub name: &'a str,
     pub client_type: &'a str,
     pub secret_hash: Option<&'a str>,
     pub token_ttl_seconds: Option<i64>,
     pub created_at: PrimitiveDateTime,
+    pub origin: &'a str,
+    pub metadata_expires_at: Option<PrimitiveDateTime>,
+    pub client_uri: Option<&'a str>,
+    pub logo_uri: Option<&'a str>,
+}
+
+impl<'a> NewApp<'a> {
+    /// A public app no team owns (SPEC §7: registered, or a metadata document), unverified.
+    pub fn unowned(client_id: &'a str, name: &'a str, origin: &'a str, created_at: PrimitiveDateTime) -> Self {
+        NewApp {
+            team_id: None,
+            client_id,
+            name,
+            client_type: "public",
+            secret_hash: None,
+            token_ttl_seconds: None,
+            created_at,
+            origin,
+            metadata_expires_at: None,
+            client_uri: None,
+            logo_uri: None,
+        }
+    }
 }
 
 pub fn create(conn: &mut DbConnection, new: &NewApp, redirect_uris: &[&str]) -> QueryResult<App> {
@@ -52,14 +90,52 @@ pub fn find_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResul
     oauth_apps::table.filter(oauth_apps::client_id.eq(client_id)).select(App::as_select()).get_result(conn).optional()
 }
 
-/// The app and the slug and name of the team that owns it.
-pub fn find_with_team(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<(App, String, String)>> {
+/// The slug and name of an app's team.
+pub type OwningTeam = (String, String);
+
+/// The app and the team that owns it (`None` for an unowned app).
+pub fn find_with_team(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<(App, Option<OwningTeam>)>> {
     oauth_apps::table
-        .inner_join(teams::table)
+        .left_join(teams::table)
         .filter(oauth_apps::client_id.eq(client_id))
-        .select((App::as_select(), teams::slug, teams::name))
+        .select((App::as_select(), (teams::slug, teams::name).nullable()))
         .get_result(conn)
         .optional()
+}
+
+/// The apps no team owns (only those of `origin`, when given), oldest first.
+pub fn list_unowned(conn: &mut DbConnection, origin: Option<&str>) -> QueryResult<Vec<App>> {
+    let mut query = oauth_apps::table.filter(oauth_apps::team_id.is_null()).into_boxed();
+    if let Some(origin) = origin {
+        query = query.filter(oauth_apps::origin.eq(origin.to_owned()));
+    }
+    query.order(oauth_apps::id.asc()).select(App::as_select()).load(conn)
+}
+
+/// How many live (unrevoked) grants the app holds.
+pub fn live_grants(conn: &mut DbConnection, app_id: i64) -> QueryResult<i64> {
+    grants::table.filter(grants::app_id.eq(app_id)).filter(grants::revoked_at.is_null()).count().get_result(conn)
+}
+
+/// What a metadata document says about its app, and until when that holds.
+pub struct DocumentFields<'a> {
+    pub name: &'a str,
+    pub client_uri: Option<&'a str>,
+    pub logo_uri: Option<&'a str>,
+    pub expires_at: PrimitiveDateTime,
+}
+
+/// Refreshes a metadata document's app from a newly fetched document (its redirect URIs are
+/// [`replace_redirect_uris`]' job).
+pub fn set_document(conn: &mut DbConnection, id: i64, fields: &DocumentFields) -> QueryResult<usize> {
+    diesel::update(oauth_apps::table.find(id))
+        .set((
+            oauth_apps::name.eq(fields.name),
+            oauth_apps::client_uri.eq(fields.client_uri),
+            oauth_apps::logo_uri.eq(fields.logo_uri),
+            oauth_apps::metadata_expires_at.eq(fields.expires_at),
+        ))
+        .execute(conn)
 }
 
 /// The apps `team_id` owns, oldest first.

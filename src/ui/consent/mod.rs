@@ -14,7 +14,7 @@ use super::session::SessionUser;
 use crate::db::DbConnection;
 use crate::domain::{Audience, DisplayName, MemberRole, Scope, Slug};
 use crate::http::params::Params;
-use crate::ops::apps::Client;
+use crate::ops::apps::{Client, Owner};
 use crate::ops::grants::ProjectChoice;
 use crate::ops::{OpError, OpResult, projects, teams};
 
@@ -132,8 +132,14 @@ pub fn page(
         action,
         account: Account::from(user),
         app_name: client.app.name.clone(),
-        owner_team_name: client.owner_name.clone(),
-        owner_team_slug: client.owner_slug.clone(),
+        owner_team: match &client.owner {
+            Owner::Team { slug, name } => Some((name.clone(), slug.clone())),
+            Owner::Document { .. } | Owner::Registered => None,
+        },
+        owner_host: match &client.owner {
+            Owner::Document { host } => Some(host.clone()),
+            Owner::Team { .. } | Owner::Registered => None,
+        },
         verified: client.app.verified_at.is_some(),
         abilities: abilities(request.scope, &team_name, role),
         project_scope: request.scope == Scope::Project,
