@@ -50,12 +50,16 @@ pub(super) struct GrantOut {
     project: Option<String>,
     created_at: String,
     last_used_at: Option<String>,
+    /// The resource servers (RFC 8707) its tokens are accepted by; absent when it names none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resources: Vec<String>,
     /// Whether the caller may revoke it.
     revocable: bool,
 }
 
 impl GrantOut {
     fn new(grant: GrantListing, revocable: bool) -> GrantOut {
+        let resources = grant.resource_uris();
         GrantOut {
             id: grant.id,
             scope: grant.scope,
@@ -67,6 +71,7 @@ impl GrantOut {
             project: grant.project_slug,
             created_at: rfc3339(grant.created_at),
             last_used_at: grant.last_used_at.map(rfc3339),
+            resources,
             revocable,
         }
     }

@@ -68,6 +68,11 @@ impl Audience {
         &self.0
     }
 
+    /// The URIs of an audience that may be absent, as text to show (none when absent).
+    pub fn listed(audience: Option<&Audience>) -> Vec<String> {
+        audience.into_iter().flat_map(Audience::uris).map(ToString::to_string).collect()
+    }
+
     pub fn contains(&self, uri: &str) -> bool {
         self.0.iter().any(|u| u.as_str() == uri)
     }

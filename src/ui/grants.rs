@@ -27,6 +27,7 @@ fn rows(listings: impl IntoIterator<Item = (GrantListing, bool)>) -> Vec<GrantRo
     listings
         .into_iter()
         .map(|(g, revocable)| GrantRow {
+            resources: g.resource_uris(),
             id: g.id,
             app_name: match g.device_name {
                 Some(device) => format!("{} on {device}", g.app_name),

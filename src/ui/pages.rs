@@ -119,6 +119,8 @@ pub struct GrantRow {
     pub project: Option<String>,
     pub created: String,
     pub last_used: Option<String>,
+    /// The resource servers (RFC 8707) its tokens are accepted by, when it names any.
+    pub resources: Vec<String>,
     /// Whether the one looking may revoke it (SPEC §2 `token:revoke`).
     pub revocable: bool,
 }

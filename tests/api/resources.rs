@@ -139,6 +139,15 @@ fn a_resource_bound_token_says_its_audience_and_is_refused_by_other_resource_ser
     assert!(world.introspect(&backend, &unbound).get("aud").is_none());
     let body = json!({ "token": unbound, "action": "project:view", "resource": { "team": team, "project": project }, "resource_server": mcp });
     assert_eq!(check(&world, &backend, body)["allowed"], true);
+
+    // The person sees which resource server each grant reaches, on the page and in /v1.
+    let listed = browser.get(world.url("/settings/authorized-apps")).send().unwrap().text().unwrap();
+    assert_eq!(listed.matches(&format!("<code>{mcp}</code>")).count(), 1, "{listed}");
+    let mine: Value = browser.get(world.url("/v1/me/grants")).send().unwrap().json().unwrap();
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let bound: Vec<_> = items.iter().filter_map(|grant| grant.get("resources")).collect();
+    assert_eq!(bound, [&json!([mcp])], "only the bound grant lists resources: {mine}");
 }
 
 #[test]

@@ -3,6 +3,7 @@ use time::PrimitiveDateTime;
 
 use crate::db::DbConnection;
 use crate::db::schema::{grants, members, oauth_apps, project_admins, projects, teams, users};
+use crate::domain::Audience;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = grants)]
@@ -233,6 +234,15 @@ pub struct GrantListing {
     pub project_id: Option<i64>,
     pub project_slug: Option<String>,
     pub project_name: Option<String>,
+    /// The RFC 8707 resources approved, as stored (see [`crate::domain::Audience`]).
+    pub resources: Option<String>,
+}
+
+impl GrantListing {
+    /// The resource servers its tokens are accepted by, as text to show (none when unbound).
+    pub fn resource_uris(&self) -> Vec<String> {
+        Audience::listed(Audience::from_stored(self.resources.as_deref()).as_ref())
+    }
 }
 
 /// Whose grants to list.
@@ -269,6 +279,7 @@ pub fn list(conn: &mut DbConnection, whose: ListFor) -> QueryResult<Vec<GrantLis
             projects::id.nullable(),
             projects::slug.nullable(),
             projects::name.nullable(),
+            grants::resources,
         ))
         .into_boxed();
     let query = match whose {

@@ -166,7 +166,7 @@ pub fn page(
         new_project_slug: draft.new_project_slug,
         redirect_target,
         user_code,
-        resources: request.resources.into_iter().flat_map(Audience::uris).map(ToString::to_string).collect(),
+        resources: Audience::listed(request.resources),
         error: draft.error,
     })
 }
