@@ -9,6 +9,9 @@
 #
 # Environment (defaults in brackets):
 #   USERS [1000] GRANTS_PER_USER [100] PROJECTS [10]   size of the seeded token pool
+#   WORKING_SET [all]   how many of the seeded tokens wrk cycles through, spread evenly over
+#             the pool (every k-th token), so a bigger table can be loaded with the same
+#             set of tokens in use
 #   CONNECTIONS [64] THREADS [2] DURATION [20s] WARMUP [3s]   wrk settings
 #   ENDPOINTS ["introspect churn uncached healthz baseline"]   which runs to make (uncached:
 #             SQLite only)
@@ -237,6 +240,17 @@ run_wrk() { # NAME DB_LABEL wrk-script-args...
   fi
 }
 
+# The tokens wrk uses: all seeded ones, or WORKING_SET of them taken evenly across the pool.
+working_set() { # TOKENS_FILE -> prints the file to use
+  local all=$1 total step
+  total=$(wc -l <"$all")
+  if [[ -z ${WORKING_SET:-} || $WORKING_SET -ge $total ]]; then echo "$all"; return; fi
+  step=$((total / WORKING_SET))
+  awk -v step="$step" -v n="$WORKING_SET" '(NR - 1) % step == 0 && ++k <= n' "$all" >"$all.used"
+  echo "   working set: $(wc -l <"$all.used") of $total tokens (every ${step}th)" >&2
+  echo "$all.used"
+}
+
 bench_database() { # LABEL URL
   local db=$1 url=$2
   local tokens=$WORK/tokens-$db.txt
@@ -244,6 +258,7 @@ bench_database() { # LABEL URL
   python3 "$ROOT/bench/seed.py" --portcullis "$BIN" --database-url "$url" --users "$USERS" \
     --grants-per-user "$GRANTS_PER_USER" --projects "$PROJECTS" --tokens "$tokens" --backend "$WORK/backend-$db"
   BACKEND=$(tr -d '\n' <"$WORK/backend-$db")
+  tokens=$(working_set "$tokens")
   local auth
   auth=$(printf '%s' "$BACKEND" | base64 -w0)
   start_server "$WORK/server-$db" env PORTCULLIS_LOG=warn "$BIN" --database-url "$url" serve --bind 127.0.0.1:0
@@ -286,7 +301,7 @@ BUSY=0
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet -- src 2>/dev/null || echo ' (src modified)')"
   echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-  echo "pool: $((USERS * GRANTS_PER_USER)) grants ($USERS users x $GRANTS_PER_USER), wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+  echo "pool: $((USERS * GRANTS_PER_USER)) grants ($USERS users x $GRANTS_PER_USER), working set ${WORKING_SET:-all}, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
   echo "PGSSLMODE: ${PGSSLMODE:-unset (the server adds sslmode=disable to a loopback URL that names none)}"
   echo "server: PORTCULLIS_LOG=warn PORTCULLIS_WORKERS=${PORTCULLIS_WORKERS:-default} PORTCULLIS_DB_POOL_SIZE=${PORTCULLIS_DB_POOL_SIZE:-default}"
 } >"$RESULTS/env.txt"

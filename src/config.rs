@@ -83,6 +83,13 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set)]
     pub client_metadata_allow_loopback: bool,
 
+    /// Client ID Metadata Documents fetched per client address per hour, by each instance
+    /// (documents still cached do not count): bounds the outbound requests and app rows one
+    /// address can cause.
+    #[arg(long, env = "PORTCULLIS_CLIENT_METADATA_FETCHES_PER_HOUR", default_value_t = 30, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub client_metadata_fetches_per_hour: u32,
+
     /// Dynamic client registration (RFC 7591) at `POST /oauth/register`: `open` to anyone, or
     /// `off` (the route does not exist).
     #[arg(long, env = "PORTCULLIS_DYNAMIC_REGISTRATION", default_value = "off", value_name = "MODE",

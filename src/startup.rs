@@ -19,7 +19,7 @@ use crate::http::usage::UsageTracker;
 use crate::http::{AppState, middleware};
 use crate::oauth::client_auth::BackendCache;
 use crate::oauth::error::OAuthError;
-use crate::oauth::register::RegistrationLimiter;
+use crate::oauth::{client_metadata, register};
 use crate::ops::verify::Verifier;
 use crate::telemetry::metrics;
 use crate::ui::consent::ticket::TicketKey;
@@ -56,7 +56,8 @@ pub fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         backends: Arc::new(BackendCache::default()),
         verifier: Arc::new(Verifier::new(url, args.verify_cache_entries as usize)),
         consent_tickets,
-        registrations: Arc::new(RegistrationLimiter::default()),
+        registrations: Arc::new(register::registration_limit()),
+        document_fetches: Arc::new(client_metadata::fetch_limit(args.client_metadata_fetches_per_hour)),
     });
     tracing::info!(address = %bound, issuer = %state.settings.issuer, database = %url, workers, "listening");
     // Machine-readable for scripts and tests that start the server on port 0.

@@ -5,11 +5,11 @@ use actix_web::web;
 use diesel::Connection;
 use diesel::connection::TransactionManager;
 
+use super::address_limit::AddressLimit;
 use super::usage::UsageTracker;
 use crate::config::Settings;
 use crate::db::{DatabaseUrl, DbConnection, DbPool};
 use crate::oauth::client_auth::BackendCache;
-use crate::oauth::register::RegistrationLimiter;
 use crate::ops::verify::Verifier;
 use crate::ui::consent::ticket::TicketKey;
 
@@ -24,7 +24,9 @@ pub struct AppState {
     /// Binds consent decisions to the page shown; the same key on every instance.
     pub consent_tickets: TicketKey,
     /// Dynamic client registrations per address (RFC 7591; this instance's count).
-    pub registrations: Arc<RegistrationLimiter>,
+    pub registrations: Arc<AddressLimit>,
+    /// Client ID Metadata Document fetches per address (this instance's count).
+    pub document_fetches: Arc<AddressLimit>,
 }
 
 /// The database could not be reached or the blocking pool is gone: a server fault.

@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
@@ -19,8 +19,9 @@ use url::{Host, Url};
 
 use super::error::OAuthError;
 use crate::domain::{AppName, RedirectUris};
-use crate::http::AppState;
+use crate::http::address_limit::AddressLimit;
 use crate::http::params::Params;
+use crate::http::{AppState, client_ip};
 use crate::ops::OpError;
 use crate::ops::client_documents::{self, ClientDocument};
 use crate::ui::PageError;
@@ -33,6 +34,12 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
 /// clamped to this range; 5 minutes without one, or with `no-store` / `no-cache` (SPEC §7).
 pub const MIN_LIFETIME: u64 = 5 * 60;
 pub const MAX_LIFETIME: u64 = 24 * 60 * 60;
+
+/// Fetches of documents not (or no longer) cached, per requesting address per hour: each is an
+/// outbound request made for whoever asked, and may add an app row.
+pub fn fetch_limit(per_hour: u32) -> AddressLimit {
+    AddressLimit::new(per_hour as usize, Duration::from_secs(3600))
+}
 
 /// Why a client's metadata document cannot be used. The text is shown to the user (at
 /// `/oauth/authorize`) or sent as `error_description`; it never carries the document.
@@ -58,6 +65,9 @@ pub enum Refusal {
     TooLarge,
     #[error("the metadata document is invalid: {0}")]
     Invalid(String),
+    /// The requester's address has caused [`fetch_limit`]'s fetches this hour.
+    #[error("too many metadata documents fetched for this address: try again in {} seconds", .0.as_secs().max(1))]
+    TooMany(Duration),
     /// Our own fault (the database), not the document's.
     #[error("the metadata document could not be checked: {0}")]
     Server(String),
@@ -314,7 +324,8 @@ pub(super) fn strings(document: &Map<String, Value>, name: &str) -> Result<Optio
 /// cached document still within its lifetime is used as is; otherwise the document is fetched
 /// (no database connection held meanwhile) and stored. A document that cannot be fetched or is
 /// invalid is refused even when an expired copy is cached: the copy is never served stale.
-pub async fn resolve(state: &AppState, client_id: &str) -> Result<(), Refusal> {
+/// A fetch counts against `requester`'s address ([`fetch_limit`]); a cached document does not.
+pub async fn resolve(state: &AppState, client_id: &str, requester: Option<&str>) -> Result<(), Refusal> {
     let allow_loopback = state.settings.client_metadata_allow_loopback;
     let Some(url) = document_url(client_id, allow_loopback)? else {
         return Ok(());
@@ -329,6 +340,7 @@ pub async fn resolve(state: &AppState, client_id: &str) -> Result<(), Refusal> {
     if fresh {
         return Ok(());
     }
+    state.document_fetches.take(requester, Instant::now()).map_err(Refusal::TooMany)?;
     let document = Arc::new(fetch(&url, allow_loopback).await?);
     // Two first fetches of one document may race to insert it: the loser stores it again,
     // now as an update of the winner's row.
@@ -350,9 +362,10 @@ pub async fn resolve_for_page(req: &HttpRequest, state: &AppState, params: &Para
     let Ok(Some(client_id)) = params.get("client_id") else {
         return Ok(());
     };
-    match resolve(state, client_id).await {
+    match resolve(state, client_id, client_ip(req).as_deref()).await {
         Ok(()) => Ok(()),
         Err(Refusal::Server(cause)) => Err(PageError::server(req, cause)),
+        Err(refusal @ Refusal::TooMany(wait)) => Err(PageError::too_many_requests(req, refusal.to_string(), wait)),
         Err(refusal) => Err(PageError::new(
             req,
             StatusCode::BAD_REQUEST,
@@ -364,13 +377,18 @@ pub async fn resolve_for_page(req: &HttpRequest, state: &AppState, params: &Para
 
 /// [`resolve`] for the token and device authorization endpoints, given the `client_id` of a
 /// client authenticating with `none`: an unusable document is `invalid_client` (RFC 6749 §5.2).
-pub async fn resolve_for_endpoint(state: &AppState, public_id: Option<&str>) -> Result<(), OAuthError> {
+pub async fn resolve_for_endpoint(
+    req: &HttpRequest,
+    state: &AppState,
+    public_id: Option<&str>,
+) -> Result<(), OAuthError> {
     let Some(client_id) = public_id else {
         return Ok(());
     };
-    match resolve(state, client_id).await {
+    match resolve(state, client_id, client_ip(req).as_deref()).await {
         Ok(()) => Ok(()),
         Err(Refusal::Server(cause)) => Err(OAuthError::server_error(cause)),
+        Err(refusal @ Refusal::TooMany(wait)) => Err(OAuthError::too_many_requests(refusal.to_string(), wait)),
         Err(refusal) => Err(OAuthError::invalid_client(refusal.to_string(), false)),
     }
 }

@@ -59,7 +59,7 @@ async fn device_authorization(
     };
     let device_name = device_name(params.get("device_name")?)?;
     let resources = resources(&params)?;
-    client_metadata::resolve_for_endpoint(&state, presented.public_id()).await?;
+    client_metadata::resolve_for_endpoint(&req, &state, presented.public_id()).await?;
     let policy = state.settings.policy;
     let started: Started = state
         .db(move |conn| -> Result<Started, OAuthError> {

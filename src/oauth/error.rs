@@ -7,10 +7,10 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::http::DbError;
 use crate::http::body::BodyError;
 use crate::http::params::Repeated;
 use crate::http::text::Malformed;
+use crate::http::{DbError, set_retry_after};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
@@ -19,6 +19,8 @@ pub struct OAuthError {
     pub description: String,
     /// Send `WWW-Authenticate: Basic` (the client tried, or should try, HTTP Basic).
     pub challenge_basic: bool,
+    /// Send `Retry-After` with these seconds (a 429).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -29,7 +31,7 @@ struct Body<'a> {
 
 impl OAuthError {
     fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { status, error, description: description.into(), challenge_basic: false }
+        OAuthError { status, error, description: description.into(), challenge_basic: false, retry_after: None }
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
@@ -59,6 +61,15 @@ impl OAuthError {
     /// `slow_down`, `access_denied`, `expired_token`.
     pub fn bad_request(error: &'static str, description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, error, description)
+    }
+
+    /// 429 `invalid_request` with `Retry-After` (RFC 6585 §4): this address asked too often
+    /// for something that costs the server a row or an outbound request.
+    pub fn too_many_requests(description: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        OAuthError {
+            retry_after: Some(retry_after.as_secs()),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, "invalid_request", description)
+        }
     }
 
     pub fn unsupported_grant_type(description: impl Into<String>) -> Self {
@@ -128,7 +139,11 @@ impl ResponseError for OAuthError {
         if self.challenge_basic {
             response.insert_header((header::WWW_AUTHENTICATE, r#"Basic realm="portcullis", charset="UTF-8""#));
         }
-        response.json(Body { error: self.error, error_description: &self.description })
+        let mut response = response.json(Body { error: self.error, error_description: &self.description });
+        if let Some(seconds) = self.retry_after {
+            set_retry_after(&mut response, seconds);
+        }
+        response
     }
 }
 

@@ -1,14 +1,11 @@
 //! Dynamic client registration (RFC 7591 §3, SPEC §7), when
 //! `PORTCULLIS_DYNAMIC_REGISTRATION=open`: anyone may register a *public* client, which is
-//! unverified and owned by no team. Throttled per address: [`RegistrationLimiter`].
+//! unverified and owned by no team. Throttled per address: [`registration_limit`].
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
-use actix_web::http::header;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -16,6 +13,7 @@ use super::client_metadata::{string, strings, web_url};
 use super::error::{OAuthError, no_store_json};
 use super::token::DEVICE_CODE_GRANT;
 use crate::domain::{AppName, RedirectUris};
+use crate::http::address_limit::AddressLimit;
 use crate::http::{AppState, body, client_ip};
 use crate::ops::Actor;
 use crate::ops::apps::{self, Registration};
@@ -29,39 +27,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/oauth/register").post(register));
 }
 
-/// At most [`RegistrationLimiter::MAX`] registrations per client address in any
-/// [`RegistrationLimiter::WINDOW`], counted by each instance in memory (a registration costs a
-/// row, not a secret: the limit bounds table growth from one address, not guessing).
-#[derive(Default)]
-pub struct RegistrationLimiter {
-    recent: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
+/// Registrations per client address: a registration costs a row, not a secret, so the limit
+/// bounds table growth from one address, not guessing.
+const REGISTRATIONS_PER_HOUR: usize = 10;
+const REGISTRATION_WINDOW: Duration = Duration::from_secs(3600);
 
-impl RegistrationLimiter {
-    pub const MAX: usize = 10;
-    pub const WINDOW: Duration = Duration::from_secs(3600);
-    /// Addresses remembered at once; past that, the ones with nothing in the window are dropped.
-    const CAPACITY: usize = 10_000;
-
-    /// Takes a registration slot for `address` at `now`, or says how long until one frees.
-    fn take(&self, address: &str, now: Instant) -> Result<(), Duration> {
-        let Ok(mut recent) = self.recent.lock() else {
-            return Err(Self::WINDOW);
-        };
-        if recent.len() >= Self::CAPACITY {
-            recent.retain(|_, times| times.back().is_some_and(|last| now.duration_since(*last) < Self::WINDOW));
-        }
-        let times = recent.entry(address.to_owned()).or_default();
-        while times.front().is_some_and(|first| now.duration_since(*first) >= Self::WINDOW) {
-            times.pop_front();
-        }
-        if times.len() >= Self::MAX {
-            let oldest = times.front().copied().unwrap_or(now);
-            return Err(Self::WINDOW.saturating_sub(now.duration_since(oldest)));
-        }
-        times.push_back(now);
-        Ok(())
-    }
+/// The limit on registrations this instance accepts per address.
+pub fn registration_limit() -> AddressLimit {
+    AddressLimit::new(REGISTRATIONS_PER_HOUR, REGISTRATION_WINDOW)
 }
 
 /// RFC 7591 §3.2.1: the client information response.
@@ -143,14 +116,11 @@ async fn register(
 ) -> Result<HttpResponse, OAuthError> {
     let body = body::read(&req, payload, BODY_LIMIT).await?;
     let address = client_ip(&req);
-    if let Err(retry_after) = state.registrations.take(address.as_deref().unwrap_or("unknown"), Instant::now()) {
-        let mut response = OAuthError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            ..OAuthError::invalid_request("too many registrations from this address: try again later")
-        }
-        .error_response();
-        response.headers_mut().insert(header::RETRY_AFTER, retry_after.as_secs().max(1).into());
-        return Ok(response);
+    if let Err(retry_after) = state.registrations.take(address.as_deref(), Instant::now()) {
+        return Err(OAuthError::too_many_requests(
+            "too many registrations from this address: try again later",
+            retry_after,
+        ));
     }
     let metadata = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(metadata)) if req.content_type().eq_ignore_ascii_case("application/json") => metadata,
@@ -183,21 +153,4 @@ async fn register(
     });
     *response.status_mut() = StatusCode::CREATED;
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_address_gets_ten_registrations_an_hour() {
-        let limiter = RegistrationLimiter::default();
-        let start = Instant::now();
-        for _ in 0..RegistrationLimiter::MAX {
-            assert!(limiter.take("192.0.2.1", start).is_ok());
-        }
-        assert!(limiter.take("192.0.2.1", start + Duration::from_secs(60)).is_err());
-        assert!(limiter.take("192.0.2.2", start).is_ok(), "another address has its own window");
-        assert!(limiter.take("192.0.2.1", start + RegistrationLimiter::WINDOW).is_ok(), "the window moves on");
-    }
 }

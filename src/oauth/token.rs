@@ -69,7 +69,7 @@ async fn token(
         )));
     }
     let requested = resources(&params)?;
-    client_metadata::resolve_for_endpoint(&state, presented.public_id()).await?;
+    client_metadata::resolve_for_endpoint(&req, &state, presented.public_id()).await?;
     let policy = state.settings.policy;
     let ip = client_ip(&req);
     let issued = state

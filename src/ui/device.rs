@@ -10,7 +10,6 @@
 //! - `POST /device/consent`: the decision, bound to the page shown by its consent ticket.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::consent::ticket::Field;
@@ -23,7 +22,7 @@ use crate::db::models::apps;
 use crate::db::models::device_codes::DeviceCode;
 use crate::domain::{Audience, Scope, UserCode};
 use crate::http::params::Params;
-use crate::http::{AppState, client_ip};
+use crate::http::{AppState, client_ip, set_retry_after};
 use crate::ops::grants::device::{self, DeviceDecision, Lookup, Typist};
 use crate::ops::{Actor, OpError, OpResult, apps as app_ops};
 use crate::ui::consent::ticket::TicketKey;
@@ -120,9 +119,7 @@ fn answer(user: &SessionUser, typed: &str, entered: Entered) -> HttpResponse {
         Entered::Throttled { retry_after } => {
             let message = format!("Too many wrong codes. Try again in {} minutes.", (retry_after + 59) / 60);
             let mut response = render(StatusCode::TOO_MANY_REQUESTS, &code_form(user, typed, Some(message)));
-            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, retry_after.unsigned_abs());
             response
         }
     }

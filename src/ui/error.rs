@@ -5,9 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
 use super::pages::ErrorPage;
-use crate::http::DbError;
 use crate::http::middleware::RequestId;
 use crate::http::text::Malformed;
+use crate::http::{DbError, set_retry_after};
 use crate::ops::OpError;
 
 /// Why a page is not shown: an error page, or (`login`) the way to the login page.
@@ -19,12 +19,14 @@ pub struct PageError {
     pub request_id: String,
     /// Set for [`PageError::login`]: answered with a 303 to it instead of an error page.
     see_other: Option<String>,
+    /// Set for [`PageError::too_many_requests`]: the seconds sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl PageError {
     pub fn new(req: &HttpRequest, status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
         let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
-        PageError { status, title, message: message.into(), request_id, see_other: None }
+        PageError { status, title, message: message.into(), request_id, see_other: None, retry_after: None }
     }
 
     /// Not signed in: 303 to the login page, which comes back to this request's path.
@@ -32,6 +34,13 @@ impl PageError {
         let next = url::form_urlencoded::byte_serialize(req.uri().to_string().as_bytes()).collect::<String>();
         let mut error = Self::new(req, StatusCode::SEE_OTHER, "Sign in", "Sign in to see this page.");
         error.see_other = Some(format!("/login?next={next}"));
+        error
+    }
+
+    /// 429 with `Retry-After`: this address asked too often.
+    pub fn too_many_requests(req: &HttpRequest, message: impl Into<String>, retry_after: std::time::Duration) -> Self {
+        let mut error = Self::new(req, StatusCode::TOO_MANY_REQUESTS, "Too many requests", message);
+        error.retry_after = Some(retry_after.as_secs());
         error
     }
 
@@ -109,9 +118,13 @@ impl ResponseError for PageError {
         if let Some(location) = &self.see_other {
             return super::see_other(location);
         }
-        super::render(
+        let mut response = super::render(
             self.status,
             &ErrorPage { title: self.title, message: &self.message, request_id: &self.request_id },
-        )
+        );
+        if let Some(seconds) = self.retry_after {
+            set_retry_after(&mut response, seconds);
+        }
+        response
     }
 }

@@ -15,7 +15,7 @@ use crate::db::models::login_failures::{self, Attempt, FailureKind};
 use crate::db::models::users;
 use crate::db::now;
 use crate::http::params::Params;
-use crate::http::{AppState, body, client_ip};
+use crate::http::{AppState, body, client_ip, set_retry_after};
 use crate::passwords;
 use crate::telemetry::metrics;
 
@@ -153,9 +153,7 @@ async fn submit(
                     next: &next,
                 },
             );
-            if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            set_retry_after(&mut response, retry_after.unsigned_abs());
             Ok(response)
         }
         Outcome::Failed => Ok(render(

@@ -208,6 +208,38 @@ fn a_metadata_document_client_gets_consent_and_tokens_and_is_fetched_once_within
     );
 }
 
+#[test]
+fn an_address_gets_a_bounded_number_of_document_fetches_and_cached_documents_do_not_count() {
+    let documents = DocumentServer::start();
+    let world = World::with_env(&[LOOPBACK, ("PORTCULLIS_CLIENT_METADATA_FETCHES_PER_HOUR", "2")]);
+    let owner = world.user();
+    let browser = world.login(&owner);
+    let first = documents.document("/first.json", json!({}), Some("max-age=600"));
+    let second = documents.document("/second.json", json!({}), Some("max-age=600"));
+    let third = documents.document("/third.json", json!({}), Some("max-age=600"));
+
+    assert_eq!(authorize_as(&world, &browser, &first).status(), 200);
+    assert_eq!(authorize_as(&world, &browser, &first).status(), 200, "cached: no fetch");
+    assert_eq!(authorize_as(&world, &browser, &second).status(), 200);
+
+    // A third document from the same address within the hour is not fetched at all.
+    let page = authorize_as(&world, &browser, &third);
+    assert_eq!(page.status(), 429);
+    assert!(page.headers().get("location").is_none());
+    let wait: u64 = page.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((3500..=3600).contains(&wait), "until the first fetch leaves the hour: {wait}");
+    assert!(unescape(&page.text().unwrap()).contains("too many metadata documents fetched"));
+    let token = world.exchange(&third, "any-code", "any-verifier");
+    assert_eq!(token.status(), 429);
+    assert!(token.headers().contains_key("retry-after"));
+    assert_eq!(token.json::<Value>().unwrap()["error"], "invalid_request");
+    assert_eq!(documents.hits("/third.json"), 0);
+
+    // Documents already cached keep working for that address.
+    assert_eq!(authorize_as(&world, &browser, &first).status(), 200);
+    assert_eq!((documents.hits("/first.json"), documents.hits("/second.json")), (1, 1));
+}
+
 fn authorize_as(world: &World, browser: &reqwest::blocking::Client, app: &App) -> Response {
     let (_, challenge) = pkce();
     browser.get(world.url("/oauth/authorize")).query(&world.authorize_query(app, "team", &challenge)).send().unwrap()
