@@ -24,6 +24,7 @@ use crate::http::params::Params;
 use crate::http::{AppState, client_ip};
 use crate::ops::OpError;
 use crate::ops::client_documents::{self, ClientDocument};
+use crate::telemetry::metrics::{self, FetchOutcome};
 use crate::ui::PageError;
 
 /// The whole fetch, DNS included (SPEC §7).
@@ -340,15 +341,27 @@ pub async fn resolve(state: &AppState, client_id: &str, requester: Option<&str>)
     if fresh {
         return Ok(());
     }
-    state.document_fetches.take(requester, Instant::now()).map_err(Refusal::TooMany)?;
-    let document = Arc::new(fetch(&url, allow_loopback).await?);
+    if let Err(wait) = state.document_fetches.take(requester, Instant::now()) {
+        metrics::document_fetch(FetchOutcome::Throttled);
+        return Err(Refusal::TooMany(wait));
+    }
+    let document = match fetch(&url, allow_loopback).await {
+        Ok(document) => Arc::new(document),
+        Err(refusal) => {
+            metrics::document_fetch(FetchOutcome::Refused);
+            return Err(refusal);
+        }
+    };
     // Two first fetches of one document may race to insert it: the loser stores it again,
     // now as an update of the winner's row.
     for retry in [true, false] {
         let document = document.clone();
         match state.db(move |conn| client_documents::store(conn, &document, crate::db::now())).await {
             Ok(Err(OpError::Conflict(_))) if retry => continue,
-            Ok(Ok(())) => return Ok(()),
+            Ok(Ok(())) => {
+                metrics::document_fetch(FetchOutcome::Stored);
+                return Ok(());
+            }
             Ok(Err(error)) => return Err(server(&error)),
             Err(error) => return Err(server(&error)),
         }

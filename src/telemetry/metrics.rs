@@ -33,6 +33,7 @@ const LOGIN_THROTTLED: &str = "portcullis_login_throttled_total";
 const DB_POOL: &str = "portcullis_db_pool_connections";
 const REVOCATION_VISIBLE: &str = "portcullis_revocation_visible_seconds";
 const BARRIER_ROUNDS: &str = "portcullis_verification_barrier_rounds_total";
+const DOCUMENT_FETCHES: &str = "portcullis_client_metadata_fetches_total";
 
 /// Request latencies: introspection answers in tens of microseconds, a login hashes for tens
 /// of milliseconds.
@@ -65,6 +66,10 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         BARRIER_ROUNDS,
         "PostgreSQL: reads of the credential change counter by this instance's freshness barrier, each shared by every request that arrived before it started."
     );
+    describe_counter!(
+        DOCUMENT_FETCHES,
+        "Client ID Metadata Documents not in the cache: fetched and stored, refused (unreachable or invalid), or not fetched because the requester's address reached its hourly limit (throttled)."
+    );
     describe_counter!(TOKENS_ISSUED, "Credentials issued, by kind, counted once committed.");
     describe_counter!(
         TOKENS_REVOKED,
@@ -87,6 +92,7 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
     LazyLock::force(&LOGIN);
     LazyLock::force(&VISIBLE);
     LazyLock::force(&BARRIER);
+    LazyLock::force(&FETCHES);
     // Publishes the descriptions to the renderer.
     handle.run_upkeep();
     Ok(handle)
@@ -193,6 +199,22 @@ static BARRIER: LazyLock<Counter> = LazyLock::new(|| counter!(BARRIER_ROUNDS));
 /// One read of the change counter by the freshness barrier (see `ops::verify::barrier`).
 pub fn barrier_round() {
     BARRIER.increment(1);
+}
+
+/// What became of a Client ID Metadata Document that was not in the cache.
+#[derive(Debug, Clone, Copy)]
+pub enum FetchOutcome {
+    Stored,
+    Refused,
+    Throttled,
+}
+
+static FETCHES: LazyLock<[Counter; 3]> = LazyLock::new(|| {
+    ["stored", "refused", "throttled"].map(|outcome| counter!(DOCUMENT_FETCHES, "outcome" => outcome))
+});
+
+pub fn document_fetch(outcome: FetchOutcome) {
+    FETCHES[outcome as usize].increment(1);
 }
 
 /// The pool's connections as of now: r2d2 counts those open and, among them, the idle ones.

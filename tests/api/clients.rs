@@ -14,6 +14,7 @@ use reqwest::blocking::Response;
 use serde_json::{Value, json};
 
 use crate::harness::{browser, http, pkce, unescape};
+use crate::metrics;
 use crate::world::{App, Grant, World};
 
 const LOOPBACK: (&str, &str) = ("PORTCULLIS_CLIENT_METADATA_ALLOW_LOOPBACK", "true");
@@ -238,6 +239,11 @@ fn an_address_gets_a_bounded_number_of_document_fetches_and_cached_documents_do_
     // Documents already cached keep working for that address.
     assert_eq!(authorize_as(&world, &browser, &first).status(), 200);
     assert_eq!((documents.hits("/first.json"), documents.hits("/second.json")), (1, 1));
+
+    let (_, scrape) = metrics::scrape(&world);
+    let fetches =
+        |outcome| metrics::value(&scrape, "portcullis_client_metadata_fetches_total", &[("outcome", outcome)]);
+    assert_eq!((fetches("stored"), fetches("refused"), fetches("throttled")), (2.0, 0.0, 2.0));
 }
 
 fn authorize_as(world: &World, browser: &reqwest::blocking::Client, app: &App) -> Response {

@@ -24,7 +24,7 @@ fn scrape_at(url: &str) -> (String, Scrape) {
     (text, scrape)
 }
 
-fn scrape(world: &World) -> (String, Scrape) {
+pub(crate) fn scrape(world: &World) -> (String, Scrape) {
     scrape_at(&world.url("/metrics"))
 }
 
@@ -63,7 +63,7 @@ fn well_formed(line: &str) -> bool {
 }
 
 /// The value of the counter or gauge `metric` with exactly these labels (0 when absent).
-fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
     scrape
         .samples
         .iter()
