@@ -95,12 +95,18 @@ impl Barrier {
 
     /// Waits for a round that starts after this call; `true` once it has finished well.
     pub(super) async fn pass(&self) -> bool {
-        let needed = {
+        let (needed, newly_wanted) = {
             let mut state = lock(&self.rounds.state);
-            state.wanted = state.started + 1;
-            state.wanted
+            let needed = state.started + 1;
+            let newly_wanted = state.wanted < needed;
+            state.wanted = needed;
+            (needed, newly_wanted)
         };
-        self.rounds.asked.notify_one();
+        // Only the request that first wants a round wakes the thread (a futex call each);
+        // later ones find it already asked for, and the thread reads `wanted` before it sleeps.
+        if newly_wanted {
+            self.rounds.asked.notify_one();
+        }
         let mut finished = self.finished.clone();
         match tokio::time::timeout(WAIT, finished.wait_for(|f| f.round >= needed)).await {
             Ok(Ok(finished)) => finished.ok,
