@@ -4,6 +4,7 @@ use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection};
 
+use super::url::LibpqEnv;
 use super::{DatabaseUrl, DbConnection};
 
 pub type DbPool = r2d2::Pool<Manager>;
@@ -45,7 +46,7 @@ impl ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
-                let url = DatabaseUrl::libpq_url(url, std::env::var_os("PGSSLMODE").is_some());
+                let url = DatabaseUrl::libpq_url(url, LibpqEnv::of_process());
                 PgConnection::establish(&url).map(DbConnection::Pg).map_err(r2d2::Error::ConnectionError)
             }
         }

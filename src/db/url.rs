@@ -42,13 +42,52 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+/// The libpq environment variables that change what [`DatabaseUrl::libpq_url`] adds: a
+/// parameter in the URL would override the operator's variable, so none is added for one set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LibpqEnv {
+    /// `PGSSLMODE`
+    pub sslmode: bool,
+    /// `PGCONNECT_TIMEOUT`
+    pub connect_timeout: bool,
+}
+
+impl LibpqEnv {
+    pub fn of_process() -> LibpqEnv {
+        let set = |name| std::env::var_os(name).is_some();
+        LibpqEnv { sslmode: set("PGSSLMODE"), connect_timeout: set("PGCONNECT_TIMEOUT") }
+    }
+}
+
+/// Bounds on how long a connection may hang on a server that is gone without a word (a
+/// failed-over primary's host, a dropped network path: no reset ever arrives). libpq's
+/// defaults leave that to the kernel, about two minutes to connect and two hours to notice a
+/// silent peer; meanwhile a request holding the connection, or the freshness barrier's reader,
+/// would wait. With these a dead peer is noticed within about 25 s (10 s idle, then 3 probes
+/// 5 s apart; 30 s for data never acknowledged) and the connection is opened again. A live
+/// server answers keepalive probes however long its query runs, so slow queries are not cut.
+/// libpq ignores all but `connect_timeout` on Unix-domain sockets. Each one stays as the URL
+/// says when it names it.
+const LIVENESS: [(&str, &str); 5] = [
+    ("connect_timeout", "10"),
+    ("keepalives_idle", "10"),
+    ("keepalives_interval", "5"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "30000"),
+];
+
 impl DatabaseUrl {
-    /// The PostgreSQL URL as handed to libpq. Unless the URL names an `sslmode` (or hosts in
-    /// its query) or `PGSSLMODE` is set, a URL whose host is loopback gets `sslmode=disable`:
-    /// libpq's default `prefer` would negotiate TLS with a local server that offers it, which
-    /// protects nothing on loopback and cost about 10 % of introspection throughput
-    /// (bench/README.md). Any other host keeps libpq's default.
-    pub fn libpq_url(url: &str, sslmode_from_env: bool) -> std::borrow::Cow<'_, str> {
+    /// The PostgreSQL URL as handed to libpq:
+    /// - the [`LIVENESS`] bounds, each unless the URL (or, for `connect_timeout`, the
+    ///   environment) sets it;
+    /// - `sslmode=disable` when the host is loopback and neither the URL (`sslmode`, or hosts
+    ///   in its query) nor `PGSSLMODE` says otherwise: libpq's default `prefer` would negotiate
+    ///   TLS with a local server that offers it, which protects nothing on loopback and cost
+    ///   about 10 % of introspection throughput (bench/README.md). Any other host keeps libpq's
+    ///   default.
+    ///
+    /// A URL the `url` crate cannot parse goes to libpq as it is.
+    pub fn libpq_url(url: &str, env: LibpqEnv) -> std::borrow::Cow<'_, str> {
         let Ok(mut parsed) = ::url::Url::parse(url) else {
             return url.into();
         };
@@ -62,11 +101,22 @@ impl DatabaseUrl {
             Some(::url::Host::Ipv6(ip)) => ip.is_loopback(),
             None => false,
         };
-        let says_otherwise = parsed.query_pairs().any(|(name, _)| matches!(&*name, "sslmode" | "host" | "hostaddr"));
-        if !loopback || says_otherwise || sslmode_from_env {
+        let named: Vec<String> = parsed.query_pairs().map(|(name, _)| name.into_owned()).collect();
+        let names = |candidates: &[&str]| named.iter().any(|name| candidates.contains(&name.as_str()));
+        let mut added = Vec::new();
+        for (name, value) in LIVENESS {
+            let from_env = name == "connect_timeout" && env.connect_timeout;
+            if !names(&[name]) && !from_env {
+                added.push((name, value));
+            }
+        }
+        if loopback && !names(&["sslmode", "host", "hostaddr"]) && !env.sslmode {
+            added.push(("sslmode", "disable"));
+        }
+        if added.is_empty() {
             return url.into();
         }
-        parsed.query_pairs_mut().append_pair("sslmode", "disable");
+        parsed.query_pairs_mut().extend_pairs(added);
         String::from(parsed).into()
     }
 }
@@ -115,15 +165,25 @@ mod tests {
         assert!("sqlite://".parse::<DatabaseUrl>().is_err());
     }
 
+    const BOUNDS: &str =
+        "connect_timeout=10&keepalives_idle=10&keepalives_interval=5&keepalives_count=3&tcp_user_timeout=30000";
+
+    fn libpq(url: &str, env: LibpqEnv) -> String {
+        DatabaseUrl::libpq_url(url, env).into_owned()
+    }
+
     #[test]
     fn loopback_urls_skip_tls_unless_told_otherwise() {
-        let libpq = |url, env| DatabaseUrl::libpq_url(url, env).into_owned();
-        assert_eq!(libpq("postgres://u@127.0.0.1/db", false), "postgres://u@127.0.0.1/db?sslmode=disable");
+        let none = LibpqEnv::default();
         assert_eq!(
-            libpq("postgres://u@localhost:5433/db?x=1", false),
-            "postgres://u@localhost:5433/db?x=1&sslmode=disable"
+            libpq("postgres://u@127.0.0.1/db", none),
+            format!("postgres://u@127.0.0.1/db?{BOUNDS}&sslmode=disable")
         );
-        assert_eq!(libpq("postgresql://[::1]/db", false), "postgresql://[::1]/db?sslmode=disable");
+        assert_eq!(
+            libpq("postgres://u@localhost:5433/db?x=1", none),
+            format!("postgres://u@localhost:5433/db?x=1&{BOUNDS}&sslmode=disable")
+        );
+        assert_eq!(libpq("postgresql://[::1]/db", none), format!("postgresql://[::1]/db?{BOUNDS}&sslmode=disable"));
         for kept in [
             "postgres://u@127.0.0.1/db?sslmode=require",
             "postgres://u@localhost/db?host=/run/postgresql",
@@ -131,9 +191,26 @@ mod tests {
             "postgres://u@10.0.0.1/db",
             "postgres:///db",
         ] {
-            assert_eq!(libpq(kept, false), kept);
+            let separator = if kept.contains('?') { '&' } else { '?' };
+            assert_eq!(libpq(kept, none), format!("{kept}{separator}{BOUNDS}"));
         }
-        assert_eq!(libpq("postgres://u@127.0.0.1/db", true), "postgres://u@127.0.0.1/db", "PGSSLMODE decides");
+        let pgsslmode = LibpqEnv { sslmode: true, ..none };
+        assert_eq!(libpq("postgres://u@127.0.0.1/db", pgsslmode), format!("postgres://u@127.0.0.1/db?{BOUNDS}"));
+    }
+
+    #[test]
+    fn a_vanished_server_is_noticed_unless_the_url_or_environment_says_otherwise() {
+        let none = LibpqEnv::default();
+        let mine = "postgres://u@db.internal/db?keepalives_idle=60&connect_timeout=3&tcp_user_timeout=0";
+        assert_eq!(libpq(mine, none), format!("{mine}&keepalives_interval=5&keepalives_count=3"));
+        let pgconnect_timeout = LibpqEnv { connect_timeout: true, ..none };
+        assert_eq!(
+            libpq("postgres://u@db.internal/db", pgconnect_timeout),
+            "postgres://u@db.internal/db?keepalives_idle=10&keepalives_interval=5&keepalives_count=3&tcp_user_timeout=30000"
+        );
+        let everything = format!("postgres://u@127.0.0.1/db?{BOUNDS}&sslmode=verify-full");
+        assert_eq!(libpq(&everything, none), everything, "nothing to add: the URL is handed over untouched");
+        assert_eq!(libpq("postgres://u@[bad/db", none), "postgres://u@[bad/db");
     }
 
     #[test]
