@@ -51,6 +51,11 @@ impl TestDb {
     }
 }
 
+/// Whether this run's databases are SQLite files (no `TEST_DATABASE_URL`).
+pub fn on_sqlite() -> bool {
+    std::env::var("TEST_DATABASE_URL").map_or(true, |url| url.is_empty())
+}
+
 fn psql(admin_url: &str, sql: &str) {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;

@@ -1,6 +1,8 @@
 //! Several `portcullis serve` processes on one database behave as one server (SPEC §5).
 
-use crate::harness::Server;
+use std::time::{Duration, Instant};
+
+use crate::harness::{Server, on_sqlite};
 use crate::world::{Grant, World};
 
 #[test]
@@ -70,7 +72,6 @@ struct Seen {
 fn under_load_no_instance_answers_active_after_a_revocation_committed() {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
 
     let world = World::new();
     let second = Server::start(&world.db.url, &[]);
@@ -171,4 +172,49 @@ fn under_load_no_instance_answers_active_after_a_revocation_committed() {
         }
         assert!(before > 0 && after > 0, "token {token}: {before} active answers before, {after} answers after");
     }
+}
+
+/// PostgreSQL: a freshness-barrier read that cannot finish (here the counter table is locked by
+/// another session; in production, a server gone silent) costs the requests waiting on it one
+/// bounded wait. Later requests go to the database at once, with the database's answers, and
+/// the cache serves again once the read finishes. SQLite has no barrier (it reads its commit
+/// mark on use), so there is nothing to hold up.
+#[test]
+fn a_stuck_barrier_read_holds_up_only_the_requests_already_waiting_on_it() {
+    use diesel::connection::SimpleConnection;
+
+    if on_sqlite() {
+        return;
+    }
+    let world = World::new();
+    let (email, team, project) = world.owner_with_project();
+    let app = world.app(&team);
+    let backend = world.backend();
+    let token = world.access_token(&email, &app, Grant::Project { team: &team, project: &project });
+    let unknown = format!("project:{team}:{project}|{}", "A".repeat(43));
+    assert!(world.is_active(&backend, &token));
+
+    let mut locker = world.conn();
+    locker.batch_execute("BEGIN; LOCK TABLE credential_change_counter IN ACCESS EXCLUSIVE MODE").unwrap();
+    let first = Instant::now();
+    assert!(world.is_active(&backend, &token), "the database answers when the round never ends");
+    assert!(first.elapsed() >= Duration::from_secs(2), "the first request waited its round out");
+    std::thread::sleep(Duration::from_millis(100));
+    let later = Instant::now();
+    for _ in 0..10 {
+        assert!(world.is_active(&backend, &token));
+        assert!(!world.is_active(&backend, &unknown));
+    }
+    assert!(later.elapsed() < Duration::from_secs(2), "20 requests behind a stuck read took {:?}", later.elapsed());
+
+    locker.batch_execute("COMMIT").unwrap();
+    let hits = || {
+        let (_, scrape) = crate::metrics::scrape(&world);
+        crate::metrics::value(&scrape, "portcullis_verification_cache_total", &[("outcome", "hit")])
+    };
+    let before = hits();
+    assert!(
+        crate::harness::eventually(Duration::from_secs(5), || world.is_active(&backend, &token) && hits() > before),
+        "the cache serves again once the read finishes"
+    );
 }

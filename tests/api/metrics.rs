@@ -4,7 +4,7 @@
 use prometheus_parse::{Scrape, Value as Sample};
 use serde_json::{Value, json};
 
-use crate::harness::{PASSWORD, Server, TestDb, browser, http};
+use crate::harness::{PASSWORD, Server, TestDb, browser, http, on_sqlite};
 use crate::world::{App, Grant, World};
 
 /// The exposition at `url`, checked line by line against the text format's grammar and then
@@ -103,10 +103,6 @@ fn revoke(world: &World, app: &App, token: &str) {
         .send()
         .unwrap();
     assert_eq!(response.status(), 200);
-}
-
-fn on_sqlite() -> bool {
-    std::env::var("TEST_DATABASE_URL").map_or(true, |url| url.is_empty())
 }
 
 #[test]

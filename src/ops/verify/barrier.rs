@@ -17,7 +17,10 @@
 //! finds the barrier idle starts its round at once. Waiting is a `watch` receiver on the async side:
 //! no worker thread, blocking thread or pool connection is held by a waiting request. A round
 //! that fails, or a wait longer than [`WAIT`] (the database unreachable or stuck), does not pass
-//! the barrier: the caller then asks the database itself, as without a cache.
+//! the barrier: the caller then asks the database itself, as without a cache. While a round has
+//! been in flight longer than [`WAIT`], arriving requests do not wait at all: they go to the
+//! database at once until the round ends (its connection's keepalives end a silent one, see
+//! `db::url`), so a stuck read costs the requests waiting on it, not every later one.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -53,6 +56,8 @@ struct RoundState {
     started: u64,
     /// The newest round some request waits for: `started` or `started + 1`.
     wanted: u64,
+    /// When the round in flight started; `None` between rounds.
+    in_flight_since: Option<Instant>,
     stopped: bool,
 }
 
@@ -75,9 +80,10 @@ impl Barrier {
         std::thread::Builder::new().name("verify-barrier".into()).spawn(move || {
             let mut failing = false;
             let mut previous = None;
-            while let Some(round) = shared.next(previous) {
-                previous = Some(Instant::now());
+            while let Some((round, started)) = shared.next(previous) {
+                previous = Some(started);
                 let outcome = read();
+                lock(&shared.state).in_flight_since = None;
                 crate::telemetry::metrics::barrier_round();
                 match (&outcome, failing) {
                     (Err(reason), false) => tracing::warn!(%reason, "freshness barrier: reading the change log failed"),
@@ -94,9 +100,13 @@ impl Barrier {
     }
 
     /// Waits for a round that starts after this call; `true` once it has finished well.
+    /// `false` at once while the round in flight is older than [`WAIT`]: it is stuck.
     pub(super) async fn pass(&self) -> bool {
         let (needed, newly_wanted) = {
             let mut state = lock(&self.rounds.state);
+            if state.in_flight_since.is_some_and(|since| since.elapsed() > WAIT) {
+                return false;
+            }
             let needed = state.started + 1;
             let newly_wanted = state.wanted < needed;
             state.wanted = needed;
@@ -116,12 +126,12 @@ impl Barrier {
 }
 
 impl Rounds {
-    /// Blocks until a round is wanted and returns its number; `None` once stopped. Under load
+    /// Blocks until a round is wanted and returns its number and start; `None` once stopped. Under load
     /// — a request arrived while the previous round was in flight — the round starts no sooner
     /// than [`BUSY_SPACING`] after the previous one started; requests arriving meanwhile are
     /// served by it all the same (it starts after they arrived). A request arriving at an idle
     /// barrier starts its round at once.
-    fn next(&self, previous: Option<Instant>) -> Option<u64> {
+    fn next(&self, previous: Option<Instant>) -> Option<(u64, Instant)> {
         let mut state = lock(&self.state);
         let busy = state.wanted > state.started;
         while state.wanted <= state.started && !state.stopped {
@@ -136,7 +146,9 @@ impl Rounds {
             return None;
         }
         state.started += 1;
-        Some(state.started)
+        let now = Instant::now();
+        state.in_flight_since = Some(now);
+        Some((state.started, now))
     }
 }
 
@@ -233,6 +245,33 @@ mod tests {
         .unwrap();
         assert!(!block_on(barrier.pass()));
         assert!(block_on(barrier.pass()));
+    }
+
+    #[test]
+    fn while_a_read_is_stuck_past_the_wait_requests_go_to_the_database_without_waiting() {
+        let (release, go) = mpsc::channel::<()>();
+        let mut first_read = true;
+        let barrier = Barrier::start(move || {
+            if std::mem::take(&mut first_read) {
+                go.recv().map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let waited = Instant::now();
+        assert!(!block_on(barrier.pass()), "the read never returned");
+        assert!(waited.elapsed() >= WAIT);
+        let later = Instant::now();
+        assert!(!block_on(barrier.pass()));
+        assert!(later.elapsed() < WAIT / 10, "a request after the wait ran out waited {:?}", later.elapsed());
+        // Once the stuck read returns, requests pass again.
+        release.send(()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // The thread may not have marked the stuck round over yet when the first one asks.
+        while !block_on(barrier.pass()) {
+            assert!(Instant::now() < deadline, "the barrier did not recover");
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     #[test]
