@@ -126,11 +126,11 @@ impl Barrier {
 }
 
 impl Rounds {
-    /// Blocks until a round is wanted and returns its number and start; `None` once stopped. Under load
-    /// — a request arrived while the previous round was in flight — the round starts no sooner
-    /// than [`BUSY_SPACING`] after the previous one started; requests arriving meanwhile are
-    /// served by it all the same (it starts after they arrived). A request arriving at an idle
-    /// barrier starts its round at once.
+    /// Blocks until a round is wanted and returns its number and when it started; `None` once
+    /// stopped. Under load — a request arrived while the previous round was in flight — the
+    /// round starts no sooner than [`BUSY_SPACING`] after the previous one started; requests
+    /// arriving meanwhile are served by it all the same (it starts after they arrived). A
+    /// request arriving at an idle barrier starts its round at once.
     fn next(&self, previous: Option<Instant>) -> Option<(u64, Instant)> {
         let mut state = lock(&self.state);
         let busy = state.wanted > state.started;
