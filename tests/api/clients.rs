@@ -240,10 +240,7 @@ fn an_address_gets_a_bounded_number_of_document_fetches_and_cached_documents_do_
     assert_eq!(authorize_as(&world, &browser, &first).status(), 200);
     assert_eq!((documents.hits("/first.json"), documents.hits("/second.json")), (1, 1));
 
-    let (_, scrape) = metrics::scrape(&world);
-    let fetches =
-        |outcome| metrics::value(&scrape, "portcullis_client_metadata_fetches_total", &[("outcome", outcome)]);
-    assert_eq!((fetches("stored"), fetches("refused"), fetches("throttled")), (2.0, 0.0, 2.0));
+    assert_eq!(document_fetches(&world), (2.0, 0.0, 2.0));
 }
 
 fn authorize_as(world: &World, browser: &reqwest::blocking::Client, app: &App) -> Response {
@@ -304,6 +301,18 @@ fn hostile_metadata_documents_are_refused_without_a_redirect() {
         oauth_apps.filter(team_id.is_null()).count().get_result(&mut world.conn()).unwrap()
     };
     assert_eq!(apps, 1, "only the valid document (whose redirect URI was not asked for) became an app");
+
+    // Every refusal above was a fetch (or an address vetted for one) that stored nothing:
+    // the mismatched and private documents twice and three times, the others once each.
+    assert_eq!(document_fetches(&world), (1.0, 10.0, 0.0));
+}
+
+/// `portcullis_client_metadata_fetches_total` by outcome: (stored, refused, throttled).
+fn document_fetches(world: &World) -> (f64, f64, f64) {
+    let (_, scrape) = metrics::scrape(world);
+    let fetches =
+        |outcome| metrics::value(&scrape, "portcullis_client_metadata_fetches_total", &[("outcome", outcome)]);
+    (fetches("stored"), fetches("refused"), fetches("throttled"))
 }
 
 #[test]
